@@ -1,0 +1,215 @@
+"""Extraction assets for the BigCommerce streams.
+
+Each stream is an `ExtractionSpec` (what the table is) plus a reader (how its pages come):
+a v3 list, a v2 list, one request per order, or the on-sale slice of the inventory. One
+factory turns each pair into an asset, so adding a stream is a spec and, at most, a reader.
+"""
+
+# No `from __future__ import annotations` here: Dagster resolves the asset functions'
+# parameter annotations (config and resources) when the assets are defined.
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from email.utils import format_datetime
+
+import dagster as dg
+
+from assets.extraction import Extraction, ExtractionConfig, ExtractionSpec, extraction_window
+from assets.records import RecordShape
+from resources.bigcommerce import BigCommerceClient, BigCommerceResource
+from resources.raw_zone import RawZone, RawZoneResource, TableRef
+
+KINDS = frozenset({"bigcommerce", "python", "parquet"})
+
+Reader = Callable[[BigCommerceClient, Extraction], Awaitable[None]]
+
+
+def _iso(extraction: Extraction) -> dict[str, str]:
+    since = extraction.window.since
+    return {"date_modified:min": since.strftime("%Y-%m-%dT%H:%M:%SZ")} if since else {}
+
+
+def v3_list(path: str, **params: str) -> Reader:
+    async def read(client: BigCommerceClient, extraction: Extraction) -> None:
+        async for page in client.iter_v3(path, {**params, **_iso(extraction)}, limit=250):
+            extraction.add(page.records)
+
+    return read
+
+
+async def read_orders(client: BigCommerceClient, extraction: Extraction) -> None:
+    since = extraction.window.since
+    params = {"sort": "date_modified:asc"}
+    if since:
+        params["min_date_modified"] = format_datetime(since)
+    async for page in client.iter_v2("v2/orders", params, limit=50):
+        extraction.add(page.records)
+
+
+async def read_order_products(client: BigCommerceClient, extraction: Extraction) -> None:
+    """One request per order changed in the window; each product takes its order's time."""
+    orders = ORDERS.ref
+
+    async def changed_orders() -> AsyncIterator[tuple[int, object]]:
+        if not extraction.zone.paths.has_batches(orders):
+            return
+        with extraction.zone.reader([orders]) as db:
+            cursor = db.execute(
+                f"SELECT _pk, _modified_at FROM {orders.schema}.{orders.table} "
+                "WHERE ?::TIMESTAMPTZ IS NULL OR _modified_at >= ? ORDER BY _pk",
+                [extraction.window.since, extraction.window.since],
+            )
+            while rows := cursor.fetchmany(1_000):
+                for row in rows:
+                    yield row
+
+    async for (_, modified_at), records in client.fan_out(
+        changed_orders(), lambda key: f"v2/orders/{key[0]}/products"
+    ):
+        extraction.add(records, modified_at=modified_at)
+
+
+async def read_onsale_inventory(client: BigCommerceClient, extraction: Extraction) -> None:
+    """Inventory of every variant of the products currently on sale, 50 products a request."""
+    products = PRODUCTS.ref
+    if not extraction.zone.paths.has_batches(products):
+        return
+    with extraction.zone.reader([products]) as db:
+        ids = [
+            row[0]
+            for row in db.execute(
+                f"SELECT _pk FROM {products.schema}.{products.table} "
+                "WHERE TRY_CAST(record->>'$.sale_price' AS DECIMAL(18, 4)) > 0 ORDER BY _pk"
+            ).fetchall()
+        ]
+    for start in range(0, len(ids), 50):
+        chunk = ",".join(str(i) for i in ids[start : start + 50])
+        async for page in client.iter_v3("v3/inventory/items", {"product_id:in": chunk}):
+            extraction.add(page.records)
+
+
+def _spec(
+    name: str,
+    table: str,
+    group: str,
+    owner: str,
+    description: str,
+    label: str,
+    shape: RecordShape,
+    *,
+    snapshot: bool = False,
+    deps: tuple[str, ...] = (),
+) -> ExtractionSpec:
+    return ExtractionSpec(
+        name=name,
+        ref=TableRef("bigcommerce", table, snapshot=snapshot),
+        shape=shape,
+        group=group,
+        description=description,
+        owners=(owner,),
+        kinds=KINDS,
+        source_label=label,
+        deps=deps,
+    )
+
+
+V3_TIME = RecordShape("id", "date_modified", "iso8601")
+CUSTOMERS = _spec(
+    "src_customer",
+    "customers",
+    "customer",
+    "team:crm",
+    "BigCommerce customers with addresses, attributes, form fields and store credit.",
+    "GET /v3/customers",
+    V3_TIME,
+)
+METAFIELDS = _spec(
+    "src_customer_metafields",
+    "customer_metafields",
+    "customer",
+    "team:crm",
+    "Key-value metafields attached to BigCommerce customers.",
+    "GET /v3/customers/metafields",
+    V3_TIME,
+)
+ORDERS = _spec(
+    "src_order",
+    "orders",
+    "order",
+    "team:commerce",
+    "BigCommerce orders (v2) with billing address and money as 4-decimal strings.",
+    "GET /v2/orders",
+    RecordShape("id", "date_modified", "rfc2822"),
+)
+ORDER_PRODUCTS = _spec(
+    "src_order_product",
+    "order_products",
+    "order",
+    "team:commerce",
+    "Line items of the orders changed in the window, one request per order.",
+    "GET /v2/orders/{id}/products",
+    RecordShape("id"),
+    deps=("src_order",),
+)
+PRODUCTS = _spec(
+    "src_product",
+    "products",
+    "product",
+    "team:merchandising",
+    "BigCommerce catalog products with their variants inline.",
+    "GET /v3/catalog/products?include=variants",
+    V3_TIME,
+)
+INVENTORY = _spec(
+    "bigcommerce_onsale_product_inventory",
+    "inventory",
+    "product",
+    "team:merchandising",
+    "Inventory per variant and location for the products currently on sale.",
+    "GET /v3/inventory/items",
+    RecordShape("identity.variant_id"),
+    snapshot=True,
+    deps=("src_product",),
+)
+
+READERS: dict[ExtractionSpec, Reader] = {
+    CUSTOMERS: v3_list(
+        "v3/customers",
+        sort="date_modified:asc",
+        include="addresses,attributes,formfields,storecredit",
+    ),
+    METAFIELDS: v3_list("v3/customers/metafields"),
+    ORDERS: read_orders,
+    ORDER_PRODUCTS: read_order_products,
+    PRODUCTS: v3_list(
+        "v3/catalog/products", include="variants", sort="date_modified", direction="asc"
+    ),
+    INVENTORY: read_onsale_inventory,
+}
+
+
+async def _extract(
+    spec: ExtractionSpec, reader: Reader, resource: BigCommerceResource, extraction: Extraction
+) -> dict[str, object]:
+    async with resource.client() as client:
+        await reader(client, extraction)
+        return {**client.stats.as_metadata(), "quota_wait_s": round(client.pacer.waited_s, 2)}
+
+
+def build_asset(spec: ExtractionSpec, reader: Reader) -> dg.AssetsDefinition:
+    @dg.asset(**spec.asset_kwargs())
+    def _asset(
+        context: dg.AssetExecutionContext,
+        config: ExtractionConfig,
+        bigcommerce: BigCommerceResource,
+        raw_zone: RawZoneResource,
+    ) -> dg.MaterializeResult:
+        zone: RawZone = raw_zone.zone()
+        window = extraction_window(config, zone, spec.ref)
+        with Extraction(context, spec, zone, window) as extraction:
+            stats = asyncio.run(_extract(spec, reader, bigcommerce, extraction))
+            return extraction.finish(stats)
+
+    return _asset
+
+
+bigcommerce_assets = [build_asset(spec, reader) for spec, reader in READERS.items()]

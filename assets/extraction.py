@@ -1,0 +1,186 @@
+"""What every extraction asset shares: its spec, its config, its window and write-audit-publish.
+
+An extraction streams records into a staged batch (`Extraction.add`), then `finish` runs the
+audit hook on the sealed batch and publishes it only if the audit lets it through. Any error
+on the way abandons the batch, so the table dbt reads never shows part of a run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import dagster as dg
+from pydantic import Field
+
+from assets.audit import AuditVerdict, structural_audit
+from assets.records import Parsed, RecordShape, parse_record
+from resources.raw_zone import RawZone, StagedBatch, TableRef
+
+PROGRESS_EVERY_S = 5.0
+
+
+class ExtractionConfig(dg.Config):
+    """Run config shared by every extraction asset."""
+
+    hours_lookback: int = Field(
+        default=12, ge=0, description="Re-read records modified in this many past hours."
+    )
+    full_refresh: bool = Field(default=False, description="Re-read everything from the source.")
+
+
+@dataclass(frozen=True)
+class ExtractionSpec:
+    """One source table: its asset, its raw-zone table and how to read its records."""
+
+    name: str
+    ref: TableRef
+    shape: RecordShape
+    group: str
+    description: str
+    owners: tuple[str, ...]
+    kinds: frozenset[str]
+    source_label: str
+    deps: tuple[str, ...] = ()
+
+    def asset_kwargs(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "group_name": self.group,
+            "description": self.description,
+            "owners": list(self.owners),
+            "kinds": set(self.kinds),
+            "deps": list(self.deps),
+            "tags": {"source": self.ref.source},
+            "metadata": {
+                "raw_table": f"{self.ref.schema}.{self.ref.table}",
+                "source": self.source_label,
+            },
+        }
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which source changes a run reads: everything (`since` is None) or since a time."""
+
+    since: datetime | None
+    reason: str
+
+
+def extraction_window(
+    config: ExtractionConfig, zone: RawZone, ref: TableRef, now: datetime | None = None
+) -> Window:
+    """The lookback window, widened back to the last published change if runs were missed."""
+    if config.full_refresh:
+        return Window(None, "full refresh requested")
+    if ref.snapshot:
+        return Window(None, "snapshot table: read whole on every run")
+    watermark = zone.watermark(ref)
+    if watermark is None:
+        return Window(None, "first load: nothing published yet, so everything is read")
+    lookback = (now or datetime.now(UTC)) - timedelta(hours=config.hours_lookback)
+    if watermark < lookback:
+        return Window(watermark, f"since the last published change ({watermark:%Y-%m-%d %H:%M}Z)")
+    return Window(lookback, f"last {config.hours_lookback} h")
+
+
+@dataclass
+class Extraction:
+    """Stages one batch for one spec; see the module docstring."""
+
+    context: dg.AssetExecutionContext
+    spec: ExtractionSpec
+    zone: RawZone
+    window: Window
+    batch: StagedBatch = field(init=False)
+    pages: int = 0
+    fields_seen: set[str] = field(default_factory=set)
+    rejects_by_rule: Counter = field(default_factory=Counter)
+    started: float = field(default_factory=time.monotonic)
+    _last_progress: float = field(default_factory=time.monotonic)
+
+    def __enter__(self) -> Extraction:
+        self.batch = self.zone.stage(self.spec.ref, self.context.run_id)
+        since = self.window.since.isoformat() if self.window.since else "the beginning"
+        self.context.log.info(
+            f"{self.spec.name}: reading {self.spec.source_label} since {since} "
+            f"({self.window.reason}); batch {self.batch.batch_id}"
+        )
+        return self
+
+    def __exit__(self, kind: type | None, error: BaseException | None, _tb: object) -> None:
+        if error is not None and self.batch.published_path is None:
+            self.batch.abandon(f"{type(error).__name__}: {error}")
+
+    def add(self, records: Iterable[Any], modified_at: datetime | None = None) -> None:
+        """Stage one page; a record that fails structure goes to quarantine with its rule."""
+        self.pages += 1
+        for record in records:
+            parsed = parse_record(record, self.spec.shape)
+            if isinstance(parsed, Parsed):
+                when = parsed.modified_at or modified_at or self.batch.extracted_at
+                self.batch.add(parsed.pk, when, parsed.json)
+                self.fields_seen.update(record)
+            else:
+                self.rejects_by_rule[parsed.rule] += 1
+                self.batch.reject(
+                    rule=parsed.rule,
+                    column=parsed.column,
+                    reason=parsed.reason,
+                    raw=parsed.raw,
+                    pk=parsed.pk,
+                )
+        self._progress()
+
+    def _progress(self, stats: dict[str, Any] | None = None) -> None:
+        now = time.monotonic()
+        if now - self._last_progress >= PROGRESS_EVERY_S:
+            self._last_progress = now
+            self.context.log.info(
+                f"progress {self.spec.name}: {self.pages} pages, {self.batch.rows} rows, "
+                f"{self.batch.rejected} quarantined, {now - self.started:.0f} s"
+            )
+
+    def finish(self, source_stats: dict[str, Any]) -> dg.MaterializeResult:
+        """Audit the sealed batch, then publish it, or block it and raise."""
+        self.batch.seal()
+        verdict: AuditVerdict = structural_audit(self.batch, self.rejects_by_rule)
+        if not verdict.publish:
+            self.batch.publish_rejects()
+            self.zone.sync_views([self.spec.ref])
+            self.batch.abandon(verdict.summary)
+            raise dg.Failure(
+                description=f"{self.spec.name}: batch {self.batch.batch_id} blocked: "
+                f"{verdict.summary}",
+                metadata=self._metadata(source_stats, verdict),
+            )
+        self.zone.publish(self.batch)
+        metadata = self._metadata(source_stats, verdict)
+        self.context.log.info(
+            f"{self.spec.name}: published {self.batch.rows} rows, quarantined "
+            f"{self.batch.rejected}, in {metadata['seconds']} s"
+        )
+        return dg.MaterializeResult(metadata=metadata)
+
+    def _metadata(self, source_stats: dict[str, Any], verdict: AuditVerdict) -> dict[str, Any]:
+        published = self.batch.published_path
+        quarantine = self.batch.quarantine_path
+        return {
+            "dagster/row_count": self.batch.rows,
+            "rows_quarantined": self.batch.rejected,
+            "quarantined_by_rule": dict(self.rejects_by_rule),
+            **source_stats,
+            "pages": self.pages,
+            "seconds": round(time.monotonic() - self.started, 2),
+            "window_since": self.window.since.isoformat() if self.window.since else "everything",
+            "window_reason": self.window.reason,
+            "batch_id": self.batch.batch_id,
+            "audit": verdict.summary,
+            "published_path": dg.MetadataValue.path(str(published)) if published else "none",
+            "quarantine_path": dg.MetadataValue.path(str(quarantine)) if quarantine else "none",
+            "fields_seen": sorted(self.fields_seen),
+        }

@@ -1,0 +1,120 @@
+"""Structural parsing of extracted records: what every batch must satisfy before any contract.
+
+A record is publishable when it is a JSON object with an integer primary key and, where the
+source has one, a parseable modification time. Anything else is rejected with the rule it
+broke and kept whole for the quarantine zone: a bad record is never dropped silently and never
+crashes the run. Contract rules (types, formats, ranges) are the audits' job, not this one's.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+
+TimeFormat = Literal["rfc2822", "iso8601", "native"]
+
+
+@dataclass(frozen=True)
+class RecordShape:
+    """Where a stream's key and modification time sit in each record (dotted paths)."""
+
+    primary_key: str
+    modified_field: str | None = None
+    modified_format: TimeFormat | None = None
+
+
+@dataclass(frozen=True)
+class Parsed:
+    pk: int
+    modified_at: datetime | None
+    json: str
+
+
+@dataclass(frozen=True)
+class Rejected:
+    rule: str
+    column: str | None
+    reason: str
+    raw: str
+    pk: int | None = None
+
+
+def to_json(value: Any) -> str:
+    """Lossless JSON text: Decimals stay exact strings, times keep their offsets."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_encode)
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def _lookup(record: dict[str, Any], path: str) -> tuple[bool, Any]:
+    value: Any = record
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return False, None
+        value = value[part]
+    return True, value
+
+
+def parse_time(value: Any, fmt: TimeFormat) -> datetime:
+    """A timezone-aware UTC datetime, or ValueError with what was expected."""
+    if fmt == "native" and isinstance(value, datetime):
+        parsed = value
+    elif fmt == "rfc2822" and isinstance(value, str):
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError) as error:
+            raise ValueError(f"{value!r} is not an RFC-2822 date") from error
+    elif fmt == "iso8601" and isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError as error:
+            raise ValueError(f"{value!r} is not an ISO-8601 date") from error
+    else:
+        raise ValueError(f"{value!r} is not a {fmt} date")
+    if parsed.tzinfo is None:
+        raise ValueError(f"{value!r} has no time zone")
+    return parsed.astimezone(UTC)
+
+
+def parse_record(record: Any, shape: RecordShape) -> Parsed | Rejected:
+    """Check one record's structure; never raises."""
+    raw = to_json(record)
+    if not isinstance(record, dict):
+        return Rejected(
+            "record_is_object", None, f"expected a JSON object, got {_kind(record)}", raw
+        )
+    found, pk = _lookup(record, shape.primary_key)
+    if not found or pk is None:
+        reason = f"primary key {shape.primary_key!r} is missing"
+        return Rejected("primary_key_present", shape.primary_key, reason, raw)
+    if not isinstance(pk, int) or isinstance(pk, bool):
+        reason = f"primary key {shape.primary_key!r} is not an integer: {pk!r}"[:300]
+        return Rejected("primary_key_integer", shape.primary_key, reason, raw)
+    modified_at = None
+    if shape.modified_field is not None and shape.modified_format is not None:
+        found, value = _lookup(record, shape.modified_field)
+        if not found or value is None:
+            reason = f"modification time {shape.modified_field!r} is missing"
+            return Rejected("modified_at_present", shape.modified_field, reason, raw, pk)
+        try:
+            modified_at = parse_time(value, shape.modified_format)
+        except ValueError as error:
+            reason = f"{shape.modified_field}: {error}"[:300]
+            return Rejected("modified_at_parseable", shape.modified_field, reason, raw, pk)
+    return Parsed(pk, modified_at, raw)
+
+
+def _kind(value: Any) -> str:
+    return {list: "an array", str: "a string", type(None): "null"}.get(
+        type(value), type(value).__name__
+    )

@@ -1,0 +1,118 @@
+"""`python -m cli <command>`: what `run.py` calls once the virtual environment is ready."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from resources.environment import DataDir
+from sandbox import services
+
+
+def _sandbox_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--size",
+        type=int,
+        default=200,
+        help="customers in the sandbox (orders are twice that); default 200",
+    )
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--fault-plan",
+        type=Path,
+        default=None,
+        help="TOML fault plan for the sandbox API (docs/sandbox-fault-plan.md)",
+    )
+    parser.add_argument("--quota", type=int, default=150, help="requests per window")
+    parser.add_argument(
+        "--window-ms",
+        type=int,
+        default=3_000,
+        help="quota window; BigCommerce's real one is 30000 (default: 3000, "
+        "the real quota compressed 10x so local runs stay short)",
+    )
+
+
+def _options(args: argparse.Namespace) -> services.SandboxOptions:
+    return services.SandboxOptions(
+        size=args.size,
+        seed=args.seed,
+        quota=args.quota,
+        window_ms=args.window_ms,
+        fault_plan=args.fault_plan,
+    )
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="run.py")
+    commands = parser.add_subparsers(dest="command", required=True)
+    main_job = commands.add_parser("main", help="run etl_pipeline end to end on the sandbox")
+    _sandbox_options(main_job)
+    main_job.add_argument("--hours-lookback", type=int, default=12)
+    main_job.add_argument("--full-refresh", action="store_true")
+    main_job.add_argument(
+        "--max-concurrent",
+        type=int,
+        default=4,
+        help="steps running at once (the multiprocess executor)",
+    )
+    ui = commands.add_parser("ui", help="dagster dev on the data folder's instance, port 3000")
+    _sandbox_options(ui)
+    ui.add_argument("--port", type=int, default=3000)
+    sandbox = commands.add_parser("sandbox", help="start|stop|status of the embedded stand-ins")
+    sandbox.add_argument("action", choices=["start", "stop", "status"])
+    _sandbox_options(sandbox)
+    bench = commands.add_parser("bench", help="run the benchmarks in benchmarks/")
+    bench.add_argument("rest", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    data = DataDir.from_env()
+
+    if args.command == "main":
+        from cli.main_job import run
+
+        return run(
+            data,
+            _options(args),
+            hours_lookback=args.hours_lookback,
+            full_refresh=args.full_refresh,
+            max_concurrent=args.max_concurrent,
+        )
+    if args.command == "ui":
+        from cli.instance import prepare_dagster_home
+
+        prepare_dagster_home(data)
+        sandbox_env = services.start(data, _options(args)).env
+        try:
+            return subprocess.call(
+                [sys.executable, "-m", "dagster", "dev", "-m", "definitions", "-p", str(args.port)],
+                env={**os.environ, **sandbox_env},
+            )
+        finally:
+            services.stop(data)
+    if args.command == "sandbox":
+        return _sandbox(args, data)
+    return subprocess.call([sys.executable, "-m", "benchmarks", *args.rest])
+
+
+def _sandbox(args: argparse.Namespace, data: DataDir) -> int:
+    if args.action == "stop":
+        print("stopped" if services.stop(data) else "not running")
+        return 0
+    if args.action == "status":
+        found = services.running(data)
+        print(f"running at {found.api_url}" if found else "not running")
+        return 0
+    started = services.start(data, _options(args), detach=True)
+    env_file = data.sandbox / "env.sh"
+    env_file.write_text("".join(f"export {k}='{v}'\n" for k, v in started.env.items()))
+    env_file.chmod(0o600)
+    print(f"sandbox API at {started.api_url}; PostgreSQL at {started.wise_postgres_url}")
+    print(f"for dagster commands in this shell: source {env_file}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

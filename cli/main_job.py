@@ -1,0 +1,132 @@
+"""The main job: start the embedded stand-ins, run `etl_pipeline` through Dagster, report.
+
+The run goes through a real Dagster instance under `GOV_DATA_DIR/dagster` (multiprocess
+executor), so `python3 run.py ui` shows it afterwards. While it runs, a poller reads the run's
+event log and prints each step's progress; at the end it prints one summary row per table.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+
+from cli.instance import dagster_instance
+from cli.summary import Summary
+from resources.environment import DataDir
+from sandbox import services
+
+LAUNCH_TAG = "gov/launch"
+
+
+def etl_pipeline_job() -> dg.JobDefinition:
+    """Module-level so `dg.reconstructable` can rebuild the job in each step process."""
+    from definitions import defs
+
+    return defs().resolve_job_def("etl_pipeline")
+
+
+def run_config(hours_lookback: int, full_refresh: bool, max_concurrent: int) -> dict[str, Any]:
+    from assets import EXTRACTION_ASSETS
+
+    extraction = {"hours_lookback": hours_lookback, "full_refresh": full_refresh}
+    return {
+        "ops": {a.key.to_python_identifier(): {"config": extraction} for a in EXTRACTION_ASSETS},
+        "execution": {"config": {"multiprocess": {"max_concurrent": max_concurrent}}},
+    }
+
+
+def _events(instance: dg.DagsterInstance, launch: str) -> Iterator[dg.EventLogEntry]:
+    """Yield the launched run's new event-log entries each time it is called (via `next`)."""
+    seen = 0
+    run_id = None
+    while True:
+        if run_id is None:
+            runs = instance.get_runs(dg.RunsFilter(tags={LAUNCH_TAG: launch}), limit=1)
+            run_id = runs[0].run_id if runs else None
+        entries = instance.all_logs(run_id) if run_id else []
+        yield from entries[seen:]
+        seen = len(entries)
+        yield None  # a tick: nothing more for now
+
+
+def _describe(entry: dg.EventLogEntry, summary: Summary) -> str | None:
+    event = entry.dagster_event
+    if event is None:
+        message = entry.user_message
+        return f"  … {message[len('progress ') :]}" if message.startswith("progress ") else None
+    if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
+        materialization = event.step_materialization_data.materialization
+        row = summary.add(materialization.asset_key.to_user_string(), materialization.metadata)
+        return (
+            f"  ✓ {row.table}: {row.rows} rows published, {row.quarantined} quarantined, "
+            f"{row.requests} requests, {row.seconds:.1f} s"
+        )
+    if event.event_type == dg.DagsterEventType.STEP_START:
+        return f"  ▶ {event.step_key}"
+    if event.event_type == dg.DagsterEventType.STEP_FAILURE:
+        error = event.step_failure_data.error
+        reason = error.message.strip().splitlines()[0] if error else "unknown error"
+        summary.failures.append(f"{event.step_key}: {reason}")
+        return f"  ✗ {event.step_key}: {reason}"
+    return None
+
+
+def run(
+    data: DataDir,
+    options: services.SandboxOptions,
+    *,
+    hours_lookback: int,
+    full_refresh: bool,
+    max_concurrent: int,
+) -> int:
+    """Run the main job end to end; returns the process exit code."""
+    data.root.mkdir(parents=True, exist_ok=True)
+    print(f"data folder: {data.root}", flush=True)
+    print(
+        f"starting the sandbox API (size {options.size}, quota {options.quota} per "
+        f"{options.window_ms} ms) and the embedded PostgreSQL …",
+        flush=True,
+    )
+    sandbox = services.start(data, options)
+    os.environ.update(sandbox.env)
+    try:
+        with dagster_instance(data) as instance:
+            launch = uuid.uuid4().hex
+            outcome: dict[str, dg.JobExecutionResult] = {}
+
+            def execute() -> None:
+                outcome["result"] = dg.execute_job(
+                    dg.reconstructable(etl_pipeline_job),
+                    instance,
+                    run_config=run_config(hours_lookback, full_refresh, max_concurrent),
+                    tags={LAUNCH_TAG: launch},
+                )
+
+            summary = Summary()
+            worker = threading.Thread(target=execute, name="etl_pipeline")
+            worker.start()
+            events = _events(instance, launch)
+            while True:
+                alive = worker.is_alive()
+                for entry in iter(lambda: next(events), None):
+                    line = _describe(entry, summary)
+                    if line:
+                        print(line, flush=True)
+                if not alive:
+                    break
+                worker.join(1.0)
+            result = outcome.get("result")
+            print(summary.table(), flush=True)
+            succeeded = bool(result and result.success)
+            print(
+                f"run {result.run_id if result else '?'}: "
+                f"{'SUCCESS' if succeeded else 'FAILURE'}; see it with `python3 run.py ui`"
+            )
+            return 0 if succeeded else 1
+    finally:
+        services.stop(data)

@@ -1,0 +1,37 @@
+"""Connections to the outside world, bound per environment in exactly one place: `defs()`."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from resources.bigcommerce import BigCommerceResource
+from resources.environment import DataDir, environment
+from resources.postgres import PostgresResource
+from resources.raw_zone import RawZoneResource
+
+
+def _bigcommerce(env: str) -> BigCommerceResource:
+    secrets = {
+        "store_hash": dg.EnvVar("BIGCOMMERCE_STORE_HASH"),
+        "access_token": dg.EnvVar("BIGCOMMERCE_ACCESS_TOKEN"),
+    }
+    if env == "local":
+        # The sandbox's address, exported by `python3 run.py main|ui|sandbox start`.
+        return BigCommerceResource(**secrets, base_url=dg.EnvVar("BIGCOMMERCE_API_URL"))
+    return BigCommerceResource(**secrets)
+
+
+def defs() -> dg.Definitions:
+    """Resources for the environment `GOV_ENV` names (local by default)."""
+    env = environment()
+    data = DataDir.from_env()
+    return dg.Definitions(
+        resources={
+            "bigcommerce": _bigcommerce(env),
+            # Locally this is the embedded server's read-only role; in production a role with
+            # SELECT-only grants. Either way the URL comes from the environment.
+            "wise_postgres": PostgresResource(url=dg.EnvVar("WISE_POSTGRES_URL")),
+            # The raw zone stays on local Parquet + DuckDB until the BigQuery raw zone lands.
+            "raw_zone": RawZoneResource(root=str(data.raw), warehouse=str(data.warehouse)),
+        }
+    )

@@ -1,0 +1,197 @@
+"""A staged batch: rows streamed into Parquet row groups, published by one atomic rename.
+
+A batch is written under `staging/`, where no reader looks. Publishing renames the finished
+file into `published/` (and its rejects into `quarantine/`), and a rename within one file
+system is atomic: a reader sees the table before the batch or after it, never half of it.
+A crash before `publish()` leaves the published state untouched; the orphan stays in
+`staging/` for inspection.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from resources.raw_zone.layout import TableRef, ZonePaths
+
+ROW_GROUP_ROWS = 10_000
+
+BATCH_SCHEMA = pa.schema(
+    [
+        ("_batch_id", pa.string()),
+        ("_row", pa.int64()),
+        ("_run_id", pa.string()),
+        ("_extracted_at", pa.timestamp("us", tz="UTC")),
+        ("_pk", pa.int64()),
+        ("_modified_at", pa.timestamp("us", tz="UTC")),
+        ("record", pa.string()),
+    ]
+)
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("_batch_id", pa.string()),
+        ("_row", pa.int64()),
+        ("_run_id", pa.string()),
+        ("_quarantined_at", pa.timestamp("us", tz="UTC")),
+        ("_stage", pa.string()),
+        ("_rule", pa.string()),
+        ("_column", pa.string()),
+        ("_reason", pa.string()),
+        ("_pk", pa.int64()),
+        ("record", pa.string()),
+    ]
+)
+
+
+class _RowGroupWriter:
+    """Buffers rows column-wise and writes a Parquet row group every `ROW_GROUP_ROWS`."""
+
+    def __init__(self, path: Path, schema: pa.Schema, metadata: dict[str, str]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.rows = 0
+        self.closed = False
+        self._schema = schema.with_metadata(metadata)
+        self._columns: dict[str, list[Any]] = {name: [] for name in schema.names}
+        self._writer = pq.ParquetWriter(path, self._schema, compression="zstd")
+
+    def append(self, row: dict[str, Any]) -> None:
+        for name, values in self._columns.items():
+            values.append(row.get(name))
+        self.rows += 1
+        if len(self._columns["_row"]) >= ROW_GROUP_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._columns["_row"]:
+            self._writer.write_table(pa.table(self._columns, schema=self._schema))
+            self._columns = {name: [] for name in self._columns}
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.flush()
+        self._writer.close()
+        self.closed = True
+        with open(self.path, "rb") as handle:  # durable before it becomes visible
+            os.fsync(handle.fileno())
+
+
+class StagedBatch:
+    """One extraction's batch of one table, from first row to publish (or abandon)."""
+
+    def __init__(self, paths: ZonePaths, ref: TableRef, batch_id: str, run_id: str) -> None:
+        self.ref = ref
+        self.batch_id = batch_id
+        self.run_id = run_id
+        self.extracted_at = datetime.now(UTC)
+        self._paths = paths
+        self._next_row = 0
+        metadata = {"table": ref.qualified_name, "batch_id": batch_id, "run_id": run_id}
+        self._rows = _RowGroupWriter(paths.staging(ref, batch_id), BATCH_SCHEMA, metadata)
+        self._rejects: _RowGroupWriter | None = None
+        self._rejects_metadata = metadata
+        self.published_path: Path | None = None
+        self.quarantine_path: Path | None = None
+
+    @property
+    def rows(self) -> int:
+        return self._rows.rows
+
+    @property
+    def rejected(self) -> int:
+        return self._rejects.rows if self._rejects else 0
+
+    def add(self, pk: int, modified_at: datetime, record_json: str) -> None:
+        self._rows.append(
+            {
+                "_batch_id": self.batch_id,
+                "_row": self._take_row(),
+                "_run_id": self.run_id,
+                "_extracted_at": self.extracted_at,
+                "_pk": pk,
+                "_modified_at": modified_at,
+                "record": record_json,
+            }
+        )
+
+    def reject(
+        self,
+        *,
+        rule: str,
+        column: str | None,
+        reason: str,
+        raw: str,
+        pk: int | None = None,
+        stage: str = "structural",
+    ) -> None:
+        """Keep a record that cannot be published, with why, for the quarantine zone."""
+        if self._rejects is None:
+            self._rejects = _RowGroupWriter(
+                self._paths.staging(self.ref, self.batch_id, quarantine=True),
+                QUARANTINE_SCHEMA,
+                self._rejects_metadata,
+            )
+        self._rejects.append(
+            {
+                "_batch_id": self.batch_id,
+                "_row": self._take_row(),
+                "_run_id": self.run_id,
+                "_quarantined_at": datetime.now(UTC),
+                "_stage": stage,
+                "_rule": rule,
+                "_column": column,
+                "_reason": reason,
+                "_pk": pk,
+                "record": raw,
+            }
+        )
+
+    def _take_row(self) -> int:
+        self._next_row += 1
+        return self._next_row
+
+    def seal(self) -> Path:
+        """Finish writing; the staged file can then be read (by an audit) but is not visible."""
+        for writer in (self._rows, self._rejects):
+            if writer is not None:
+                writer.close()
+        return self._rows.path
+
+    def publish(self) -> Path:
+        """Make the batch visible atomically. Quarantine first: a crash between the two renames
+        may repeat a reject on the rerun but can never lose one."""
+        self.publish_rejects()
+        self.published_path = self._move(self._rows.path, quarantine=False)
+        return self.published_path
+
+    def publish_rejects(self) -> Path | None:
+        """Move the rejects into the quarantine zone (also done for a blocked batch)."""
+        self.seal()
+        if self._rejects is not None and self.quarantine_path is None:
+            self.quarantine_path = self._move(self._rejects.path, quarantine=True)
+        return self.quarantine_path
+
+    def abandon(self, reason: str) -> None:
+        """Leave the staged files where they are, marked, and publish nothing."""
+        self.seal()
+        marker = self._paths.staging(self.ref, self.batch_id).with_suffix(".abandoned.json")
+        marker.write_text(json.dumps({"batch_id": self.batch_id, "reason": reason}))
+
+    def _move(self, staged: Path, *, quarantine: bool) -> Path:
+        target = self._paths.published(self.ref, self.batch_id, quarantine=quarantine)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(staged, target)
+        directory = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+        return target

@@ -1,0 +1,58 @@
+"""Where each table's batches live in the raw zone, and how batches are named."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A raw-zone table: `source` and `table` name it, as dbt's sources will (`raw_<source>`).
+
+    `snapshot` tables (inventory) are re-read whole on every run: their current view is the
+    latest batch, not a merge of all batches by key.
+    """
+
+    source: str
+    table: str
+    snapshot: bool = False
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.source}.{self.table}"
+
+    @property
+    def schema(self) -> str:
+        return f"raw_{self.source}"
+
+    @property
+    def quarantine_view(self) -> str:
+        return f"quarantine.{self.source}__{self.table}"
+
+
+@dataclass(frozen=True)
+class ZonePaths:
+    root: Path
+
+    def staging(self, ref: TableRef, batch_id: str, *, quarantine: bool = False) -> Path:
+        suffix = ".quarantine.parquet" if quarantine else ".parquet"
+        return self.root / "staging" / ref.source / ref.table / f"{batch_id}{suffix}"
+
+    def published(self, ref: TableRef, batch_id: str, *, quarantine: bool = False) -> Path:
+        zone = "quarantine" if quarantine else "published"
+        return self.root / zone / ref.source / ref.table / f"{batch_id}.parquet"
+
+    def glob(self, ref: TableRef, *, quarantine: bool = False) -> Path:
+        return self.published(ref, "*", quarantine=quarantine)
+
+    def has_batches(self, ref: TableRef, *, quarantine: bool = False) -> bool:
+        folder = self.glob(ref, quarantine=quarantine).parent
+        return folder.is_dir() and any(folder.glob("*.parquet"))
+
+
+def new_batch_id() -> str:
+    """Sorts by creation time (to the microsecond), unique across processes."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}_{uuid.uuid4().hex[:8]}"

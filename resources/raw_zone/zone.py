@@ -1,0 +1,84 @@
+"""The raw zone: stage a batch, publish it atomically, read the current state of each table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from pydantic import Field
+
+from resources.raw_zone.batch import StagedBatch
+from resources.raw_zone.layout import TableRef, ZonePaths, new_batch_id
+from resources.raw_zone.views import view_statements, warehouse_lock
+
+
+class RawZone:
+    """Batches as Parquet files under `root`; views over them in the DuckDB `warehouse`."""
+
+    def __init__(self, root: Path, warehouse: Path) -> None:
+        self.paths = ZonePaths(Path(root))
+        self.warehouse = Path(warehouse)
+
+    def stage(self, ref: TableRef, run_id: str) -> StagedBatch:
+        return StagedBatch(self.paths, ref, new_batch_id(), run_id)
+
+    def publish(self, batch: StagedBatch) -> Path:
+        """Publish a staged batch and make sure the warehouse's views cover its table."""
+        path = batch.publish()
+        self.sync_views([batch.ref])
+        return path
+
+    def sync_views(self, refs: Iterable[TableRef]) -> None:
+        """(Re)create the tables' views in the warehouse file, under the warehouse lock.
+
+        Re-creating on every publish keeps the views' column lists in step with the batches.
+        """
+        statements = [s for ref in refs for s in view_statements(self.paths, ref)]
+        if not statements:
+            return
+        with warehouse_lock(self.warehouse):
+            connection = duckdb.connect(str(self.warehouse))
+            try:
+                for statement in statements:
+                    connection.execute(statement)
+            finally:
+                connection.close()
+
+    @contextmanager
+    def reader(self, refs: Iterable[TableRef]) -> Iterator[duckdb.DuckDBPyConnection]:
+        """An in-memory DuckDB with the same views, reading the Parquet files directly.
+
+        It never opens the warehouse file, so it cannot collide with dbt or a publish.
+        """
+        connection = duckdb.connect(":memory:")
+        try:
+            for ref in refs:
+                for statement in view_statements(self.paths, ref):
+                    connection.execute(statement)
+            yield connection
+        finally:
+            connection.close()
+
+    def watermark(self, ref: TableRef) -> datetime | None:
+        """The latest modification time published for the table, or None if it has none."""
+        if not self.paths.has_batches(ref):
+            return None
+        with self.reader([ref]) as connection:
+            row = connection.execute(
+                f"SELECT max(_modified_at) FROM {ref.schema}.{ref.table}__batches"
+            ).fetchone()
+        return row[0] if row else None
+
+
+class RawZoneResource(dg.ConfigurableResource):
+    """Where batches are staged, published and quarantined (defaults under `GOV_DATA_DIR`)."""
+
+    root: str = Field(description="Folder of the raw zone's Parquet batches.")
+    warehouse: str = Field(description="DuckDB file whose `raw_*` schemas view the raw zone.")
+
+    def zone(self) -> RawZone:
+        return RawZone(Path(self.root), Path(self.warehouse))

@@ -1,0 +1,171 @@
+"""Start and stop the embedded stand-ins: the sandbox BigCommerce API and the embedded PostgreSQL.
+
+The API server runs as its own process (so it never competes with the client for the GIL) and
+announces its address in a ready file; PostgreSQL is a pgserver instance in the data folder.
+`start()` returns the environment variables that point the platform's resources at them,
+exactly the variables production sets for the real services.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from resources.environment import DataDir
+from sandbox.postgres import start_postgres
+
+READY_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class SandboxOptions:
+    size: int = 200
+    seed: int = 42
+    quota: int = 150
+    window_ms: int = 30_000
+    fault_plan: Path | None = None
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """The running stand-ins; `env` is what the resources read."""
+
+    api_url: str
+    store_hash: str
+    access_token: str
+    wise_postgres_url: str
+    api_pid: int
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "BIGCOMMERCE_API_URL": self.api_url,
+            "BIGCOMMERCE_STORE_HASH": self.store_hash,
+            "BIGCOMMERCE_ACCESS_TOKEN": self.access_token,
+            "WISE_POSTGRES_URL": self.wise_postgres_url,
+        }
+
+
+def _state_file(data: DataDir) -> Path:
+    return data.sandbox / "api.json"
+
+
+def start(data: DataDir, options: SandboxOptions, *, detach: bool = False) -> Sandbox:
+    """Start a fresh sandbox API (stopping an older one) and the embedded PostgreSQL.
+
+    With `detach`, PostgreSQL outlives this process (for `run.py sandbox start`); otherwise
+    pgserver stops it when this process exits.
+    """
+    stop(data)
+    data.sandbox.mkdir(parents=True, exist_ok=True)
+    postgres = start_postgres(
+        data.sandbox / "pg",
+        size=options.size,
+        seed=options.seed,
+        cleanup_mode=None if detach else "stop",
+    )
+    ready = data.sandbox / "api.ready.json"
+    ready.unlink(missing_ok=True)
+    token = secrets.token_hex(16)
+    command = [
+        sys.executable,
+        "-m",
+        "sandbox.bigcommerce",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--size",
+        str(options.size),
+        "--seed",
+        str(options.seed),
+        "--quota",
+        str(options.quota),
+        "--window-ms",
+        str(options.window_ms),
+        "--ready-file",
+        str(ready),
+    ]
+    if options.fault_plan is not None:
+        command += ["--fault-plan", str(Path(options.fault_plan).resolve())]
+    log = open(data.sandbox / "api.log", "ab")  # noqa: SIM115 - handed to the child process
+    # The token travels by environment, never on the command line where `ps` would show it.
+    process = subprocess.Popen(
+        command,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env={**os.environ, "SANDBOX_ACCESS_TOKEN": token},
+    )
+    log.close()
+    announced = _wait_ready(ready, process, data.sandbox / "api.log")
+    sandbox = Sandbox(
+        announced["base_url"], announced["store_hash"], token, postgres.reader_url, process.pid
+    )
+    state = {
+        **sandbox.__dict__,
+        "options": {**options.__dict__, "fault_plan": str(options.fault_plan or "")},
+    }
+    _state_file(data).write_text(json.dumps(state))
+    _state_file(data).chmod(0o600)
+    return sandbox
+
+
+def _wait_ready(ready: Path, process: subprocess.Popen, log: Path) -> dict:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if ready.exists():
+            return json.loads(ready.read_text())
+        if process.poll() is not None:
+            tail = log.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"the sandbox API exited with {process.returncode}:\n{tail}")
+        time.sleep(0.05)
+    process.terminate()
+    raise TimeoutError(f"the sandbox API was not ready within {READY_TIMEOUT_S:.0f} s ({log})")
+
+
+def running(data: DataDir) -> Sandbox | None:
+    """The sandbox started earlier from this data folder, if its API process is still alive."""
+    state = _state_file(data)
+    if not state.exists():
+        return None
+    fields = json.loads(state.read_text())
+    if not _alive(fields["api_pid"]):
+        return None
+    fields.pop("options", None)
+    return Sandbox(**fields)
+
+
+def stop(data: DataDir) -> bool:
+    """Stop the sandbox API started from this folder; PostgreSQL is left to pgserver's reuse."""
+    sandbox = running(data)
+    _state_file(data).unlink(missing_ok=True)
+    if sandbox is None:
+        return False
+    os.kill(sandbox.api_pid, signal.SIGTERM)
+    for _ in range(100):
+        if not _alive(sandbox.api_pid):
+            return True
+        time.sleep(0.05)
+    os.kill(sandbox.api_pid, signal.SIGKILL)
+    return True
+
+
+def _alive(pid: int) -> bool:
+    try:  # reap it first if it is our own child, or a dead child would look alive
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
