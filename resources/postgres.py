@@ -155,10 +155,18 @@ class PostgresResource(dg.ConfigurableResource):
     ) -> Iterator[list[dict[str, Any]]]:
         """Run `query` through a server-side cursor, yielding lists of at most `chunk_rows` row
         dicts; only one chunk is ever held in memory. Values come back as Python types."""
-        size = self._chunk_size(chunk_rows)
-        with self.connect() as conn:
+        size = self.chunk_rows if chunk_rows is None else chunk_rows
+        if size < 1:  # checked now, not at the first next()
+            raise ValueError(f"chunk_rows must be at least 1, got {size}")
+        return self._stream(query, params, size)
+
+    def _stream(
+        self, query: sql.Composable | str, params: Mapping[str, Any] | Sequence[Any] | None,
+        size: int,
+    ) -> Iterator[list[dict[str, Any]]]:
+        with self.connect() as conn:  # one read-only transaction: one consistent snapshot
             name = f"gov_stream_{uuid.uuid4().hex[:16]}"
-            with conn.cursor(name=name) as cursor:
+            with conn.cursor(name=name) as cursor:  # named = server-side (DECLARE ... CURSOR)
                 cursor.itersize = size
                 cursor.execute(query, params)
                 while rows := cursor.fetchmany(size):
@@ -182,6 +190,8 @@ class PostgresResource(dg.ConfigurableResource):
                 raise ValueError("`since` needs `modified_column` to filter on")
             if since.tzinfo is None:
                 raise ValueError("`since` must be timezone-aware")
+        if isinstance(columns, str) or isinstance(order_by, str):
+            raise TypeError("`columns` and `order_by` take a sequence of names, not one string")
         names = [schema, table, *(columns or ()), *order_by]
         names += [modified_column] if modified_column else []
         for name in names:
@@ -202,10 +212,4 @@ class PostgresResource(dg.ConfigurableResource):
         dg.get_dagster_logger().debug(
             "streaming %s.%s from %s (since=%s)", schema, table, self.redacted_url, since
         )
-        yield from self.stream(query, params or None, chunk_rows=chunk_rows)
-
-    def _chunk_size(self, chunk_rows: int | None) -> int:
-        size = self.chunk_rows if chunk_rows is None else chunk_rows
-        if size < 1:
-            raise ValueError(f"chunk_rows must be at least 1, got {size}")
-        return size
+        return self.stream(query, params or None, chunk_rows=chunk_rows)

@@ -138,11 +138,13 @@ def test_superuser_url_is_refused_without_leaking_the_password(sandbox):
 
 
 def test_connection_errors_never_contain_the_password(sandbox):
-    """A failed connection (unknown database; a malformed DSN that libpq quotes back) raises
-    PostgresConnectionError whose message, cause and context hold no password."""
+    """A failed connection (unknown database; a malformed password that libpq quotes back in
+    its own message) raises PostgresConnectionError whose message, cause and context hold no
+    password."""
     bad_database = with_password(sandbox.admin_url, DUMMY_PASSWORD).replace("/wise?", "/nope?")
-    malformed = f"host=/nonexistent password={DUMMY_PASSWORD}extra dbname"
-    for url in (bad_database, malformed):
+    echoed = with_password(sandbox.admin_url, f"{DUMMY_PASSWORD}%zz")  # invalid %-escape
+    malformed_dsn = f"host=/nonexistent password={DUMMY_PASSWORD} dbname"
+    for url in (bad_database, echoed, malformed_dsn):
         with pytest.raises(PostgresConnectionError) as failed, PostgresResource(url=url).connect():
             pass
         assert DUMMY_PASSWORD not in str(failed.value)
@@ -256,11 +258,13 @@ def test_stream_binds_parameters(reader):
 
 
 def test_stream_table_rejects_ambiguous_arguments(reader):
-    """`since` without a column, a naive `since` and a non-positive chunk size are errors."""
+    """`since` without a column, a naive `since`, a bare string for `columns` and a
+    non-positive chunk size are errors, raised at the call (before any connection)."""
     with pytest.raises(ValueError, match="modified_column"):
-        list(reader.stream_table("quotation", since=ANCHOR))
+        reader.stream_table("quotation", since=ANCHOR)
     with pytest.raises(ValueError, match="timezone-aware"):
-        list(reader.stream_table("quotation", modified_column="updated_at",
-                                 since=datetime(2026, 1, 1)))
+        reader.stream_table("quotation", modified_column="updated_at", since=datetime(2026, 1, 1))
+    with pytest.raises(TypeError, match="sequence of names"):
+        reader.stream_table("quotation", columns="id")
     with pytest.raises(ValueError, match="chunk_rows"):
-        list(reader.stream_table("quotation", chunk_rows=0))
+        reader.stream_table("quotation", chunk_rows=0)
