@@ -1,0 +1,134 @@
+"""The BigCommerce client against the running sandbox over loopback HTTP.
+
+Every record of every stream must arrive exactly once under each transport fault the sandbox
+can inject, and a client left alone must never spend a request on a quota 429.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import pytest
+from sandbox.bigcommerce.app import SandboxConfig
+from sandbox.bigcommerce.faults import FaultPlan
+from sandbox.bigcommerce.server import running_sandbox
+
+from resources.bigcommerce import BigCommerceClient, BigCommerceError
+from sandbox.bigcommerce.data import DatasetSize
+
+TOKEN = "test-token"
+ORDERS_FOR_PRODUCTS = 60
+
+TRANSPORT_FAULTS = {
+    "server_error": {"kind": "server_error", "fraction": 0.25},
+    "burst_429": {"kind": "burst_429", "every": 10, "length": 2},
+    "connection_reset": {"kind": "connection_reset", "fraction": 0.2},
+    "truncated_body": {"kind": "truncated_body", "fraction": 0.2},
+    "latency": {"kind": "latency", "min_ms": 20, "max_ms": 50},
+}
+
+
+def sandbox_config(faults: list[dict] | None = None, **overrides) -> SandboxConfig:
+    plan = FaultPlan.from_dict({"seed": 3, "fault": faults or []})
+    return SandboxConfig(access_token=TOKEN, size=DatasetSize.scaled(120), fault_plan=plan,
+                         **overrides)
+
+
+def client_for(handle, **overrides) -> BigCommerceClient:
+    options = {"concurrency": 8, "max_retries": 8, "backoff_base_s": 0.01, "backoff_cap_s": 0.2}
+    return BigCommerceClient(handle.base_url, handle.store_hash, handle.access_token,
+                             **{**options, **overrides})
+
+
+async def read_everything(handle) -> tuple[dict[str, Counter], BigCommerceClient]:
+    """Customers (v3), orders (v2) and the products of the first orders (one call each)."""
+    seen: dict[str, Counter] = {"customers": Counter(), "orders": Counter(), "items": Counter()}
+    async with client_for(handle) as client:
+        async for page in client.iter_v3("v3/customers", {"sort": "date_modified:asc"}, limit=25):
+            seen["customers"].update(r["id"] for r in page.records)
+        async for page in client.iter_v2("v2/orders", {"sort": "date_modified:asc"}, limit=50):
+            seen["orders"].update(r["id"] for r in page.records)
+
+        async def first_orders():
+            for order in handle.dataset.orders[:ORDERS_FOR_PRODUCTS]:
+                yield order["id"]
+
+        async for _, records in client.fan_out(first_orders(), lambda i: f"v2/orders/{i}/products"):
+            seen["items"].update(r["id"] for r in records)
+    return seen, client
+
+
+def expected(handle) -> dict[str, Counter]:
+    data = handle.dataset
+    orders = data.orders[:ORDERS_FOR_PRODUCTS]
+    items = [item["id"] for order in orders for item in data.order_products[order["id"]]]
+    return {
+        "customers": Counter(c["id"] for c in data.customers),
+        "orders": Counter(o["id"] for o in data.orders),
+        "items": Counter(items),
+    }
+
+
+@pytest.mark.parametrize("fault", sorted(TRANSPORT_FAULTS), ids=str)
+def test_every_record_arrives_exactly_once_under_each_fault(fault):
+    """Retries recover every page; ordered paging neither skips nor repeats a record."""
+    spec = {"endpoint": "*", **TRANSPORT_FAULTS[fault]}
+    with running_sandbox(sandbox_config([spec])) as handle:
+        seen, client = asyncio.run(read_everything(handle))
+        stats = handle.stats()
+    assert seen == expected(handle)
+    injected = {"server_error": client.stats.server_errors, "burst_429": client.stats.throttled_429,
+                "connection_reset": client.stats.connection_errors,
+                "truncated_body": client.stats.malformed_bodies}
+    if fault in injected:
+        assert injected[fault] > 0, f"the plan injected no {fault}: {stats}"
+        assert client.stats.retries >= injected[fault]
+
+
+def test_all_faults_at_once_still_lose_nothing():
+    """The flaky-network plan: every transport fault together."""
+    faults = [{"endpoint": "*", **spec} for spec in TRANSPORT_FAULTS.values()]
+    with running_sandbox(sandbox_config(faults)) as handle:
+        seen, _ = asyncio.run(read_everything(handle))
+    assert seen == expected(handle)
+
+
+def test_the_client_paces_itself_and_never_meets_a_quota_429():
+    """With a quota of 30 per 400 ms, ~200 requests span several windows without a 429."""
+    with running_sandbox(sandbox_config(quota=30, window_ms=400)) as handle:
+        seen, client = asyncio.run(read_everything(handle))
+        stats = handle.stats()
+    assert seen == expected(handle)
+    assert client.stats.requests > 4 * 30
+    assert stats["quota_429"] == 0
+    assert stats["max_admitted_in_window"] <= 30
+    assert client.pacer.waited_s > 0  # it did wait for windows to reset
+
+
+def test_a_bad_token_fails_fast_and_the_error_does_not_carry_the_token():
+    """401 is not transient: no retry, and the message names the endpoint, not the token."""
+    with running_sandbox(sandbox_config()) as handle:
+
+        async def call():
+            async with BigCommerceClient(handle.base_url, handle.store_hash, "wrong-secret") as c:
+                await c.get("v3/customers")
+
+        with pytest.raises(BigCommerceError) as error:
+            asyncio.run(call())
+    assert "401" in str(error.value) and "v3/customers" in str(error.value)
+    assert "wrong-secret" not in str(error.value)
+
+
+def test_retries_are_bounded_and_the_error_says_why():
+    """A permanently failing endpoint gives up after max_retries with the last reason."""
+    with running_sandbox(sandbox_config([{"endpoint": "customers", "kind": "server_error",
+                                          "fraction": 1.0}])) as handle:
+
+        async def call():
+            async with client_for(handle, max_retries=3) as client:
+                await client.get("v3/customers")
+            return client
+
+        with pytest.raises(BigCommerceError, match=r"gave up after 4 failures.*HTTP 5"):
+            asyncio.run(call())
