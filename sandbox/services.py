@@ -71,41 +71,8 @@ def start(data: DataDir, options: SandboxOptions, *, detach: bool = False) -> Sa
         seed=options.seed,
         cleanup_mode=None if detach else "stop",
     )
-    ready = data.sandbox / "api.ready.json"
-    ready.unlink(missing_ok=True)
     token = secrets.token_hex(16)
-    command = [
-        sys.executable,
-        "-m",
-        "sandbox.bigcommerce",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--size",
-        str(options.size),
-        "--seed",
-        str(options.seed),
-        "--quota",
-        str(options.quota),
-        "--window-ms",
-        str(options.window_ms),
-        "--ready-file",
-        str(ready),
-    ]
-    if options.fault_plan is not None:
-        command += ["--fault-plan", str(Path(options.fault_plan).resolve())]
-    log = open(data.sandbox / "api.log", "ab")  # noqa: SIM115 - handed to the child process
-    # The token travels by environment, never on the command line where `ps` would show it.
-    process = subprocess.Popen(
-        command,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        env={**os.environ, "SANDBOX_ACCESS_TOKEN": token},
-    )
-    log.close()
-    announced = _wait_ready(ready, process, data.sandbox / "api.log")
+    process, announced = launch_api(data.sandbox, options, token)
     sandbox = Sandbox(
         announced["base_url"], announced["store_hash"], token, postgres.reader_url, process.pid
     )
@@ -116,6 +83,29 @@ def start(data: DataDir, options: SandboxOptions, *, detach: bool = False) -> Sa
     _state_file(data).write_text(json.dumps(state))
     _state_file(data).chmod(0o600)
     return sandbox
+
+
+def launch_api(folder: Path, options: SandboxOptions, token: str) -> tuple[subprocess.Popen, dict]:
+    """Start the sandbox API process; returns it and what it announced (`base_url`, ...)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ready = folder / "api.ready.json"
+    ready.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "sandbox.bigcommerce", "--host", "127.0.0.1", "--port", "0"]
+    command += ["--size", str(options.size), "--seed", str(options.seed)]
+    command += ["--quota", str(options.quota), "--window-ms", str(options.window_ms)]
+    command += ["--ready-file", str(ready)]
+    if options.fault_plan is not None:
+        command += ["--fault-plan", str(Path(options.fault_plan).resolve())]
+    with open(folder / "api.log", "ab") as log:
+        # The token travels by environment, never on the command line where `ps` shows it.
+        process = subprocess.Popen(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "SANDBOX_ACCESS_TOKEN": token},
+        )
+    return process, _wait_ready(ready, process, folder / "api.log")
 
 
 def _wait_ready(ready: Path, process: subprocess.Popen, log: Path) -> dict:

@@ -9,6 +9,7 @@ pages and serialises them. How the records are drawn (and the money rules) lives
 
 from __future__ import annotations
 
+import gc
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -62,7 +63,15 @@ class Dataset:
         if anchor.tzinfo is None:
             anchor = anchor.replace(tzinfo=UTC)
         data = cls(seed=seed, size=size, anchor=anchor)
-        Generator(random.Random(seed), int(anchor.timestamp()), size).fill(data)
+        # Millions of long-lived records and no cycles: letting the cyclic GC rescan them while
+        # they are built costs a third of the run at 50,000 customers and frees nothing.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            Generator(random.Random(seed), int(anchor.timestamp()), size).fill(data)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
         return data
 
     @property

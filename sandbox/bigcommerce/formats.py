@@ -6,6 +6,7 @@ indexes records by them), so both sides agree on exactly one layout per format.
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -26,6 +27,7 @@ def rfc2822(ts: int) -> str:
     return f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year} {clock} +0000"
 
 
+@functools.lru_cache(maxsize=1 << 17)  # prices repeat a lot; sharing the strings saves time and RAM
 def money(hundredths: int) -> str:
     """4-decimal money string from integer hundredths: 33632 -> "336.3200"."""
     sign = "-" if hundredths < 0 else ""

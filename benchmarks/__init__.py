@@ -1,0 +1,1 @@
+"""Benchmarks: throughput and memory, printed as tables with the machine noted."""

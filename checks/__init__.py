@@ -1,0 +1,1 @@
+"""Asset checks: the Pandera contract and Great Expectations audits, as blocking checks."""

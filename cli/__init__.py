@@ -1,0 +1,1 @@
+"""Command-line entry points that run.py calls inside the virtual environment."""

@@ -1,0 +1,1 @@
+"""One contract per source table (Pandera models with owners, PII classes and rules)."""

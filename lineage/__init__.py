@@ -1,0 +1,1 @@
+"""OpenLineage emission for extractions, checks and dbt models."""
