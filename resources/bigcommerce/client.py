@@ -134,8 +134,7 @@ class BigCommerceClient:
             self.stats.bytes += len(body)
             reading = QuotaReading.from_headers(headers)
             if status == 429 and reading is not None:
-                self.stats.throttled_429 += 1
-                self.pacer.exhausted(reading)
+                self.stats.throttled_429 += 1  # the pacer has read its headers: it will wait
                 quota_waits += 1
                 reason = "429 Too Many Requests (quota)"
                 continue

@@ -2,11 +2,15 @@
 
 BigCommerce counts requests per store in a fixed window (150 per 30 s on Standard plans) and
 reports, on every response, how many requests are left and how long until the window resets.
-The pacer keeps a local estimate of the requests left: it spends one permit per request sent
-and re-reads the truth from each response. Requests still in flight when a response arrives
-may not have been counted by the server yet, so only those sent *after* the answered request
-are subtracted from the header's figure; that keeps the estimate honest without wasting a
-permit per concurrent request.
+The pacer spends one permit per request sent and re-derives its estimate from each answer:
+
+    left = (fewest requests-left reported in this window) - (requests still in flight)
+
+The fewest reported is the freshest figure (answers can arrive out of order), and every request
+still in flight may already have been counted, so the estimate never exceeds the truth; as the
+answers come in it converges to it, so the whole quota is used. When the window's reset time
+passes the pacer assumes a fresh quota, minus what is still in flight, and ignores late answers
+to requests sent before that moment, which describe the old window.
 
 A 429 *without* rate-limit headers means platform load rather than quota: the whole client
 pauses with exponential backoff and jitter instead of hammering a struggling API.
@@ -32,11 +36,17 @@ class QuotaReading:
     left: int
     reset_s: float
     quota: int
+    window_s: float
 
     @classmethod
     def from_headers(cls, headers: Mapping[str, str]) -> QuotaReading | None:
         try:
-            return cls(int(headers[LEFT]), int(headers[RESET_MS]) / 1000, int(headers[QUOTA]))
+            return cls(
+                int(headers[LEFT]),
+                int(headers[RESET_MS]) / 1000,
+                int(headers[QUOTA]),
+                int(headers[WINDOW_MS]) / 1000,
+            )
         except (KeyError, ValueError):
             return None
 
@@ -45,12 +55,13 @@ class QuotaPacer:
     """Hands out one permit per request; waits for the window to reset when none is left."""
 
     def __init__(self) -> None:
-        self._left: int | None = None  # unknown until the first response
+        self._left: int | None = None  # unknown until the first answer
         self._quota: int | None = None
+        self._reported_left = 0  # the fewest requests-left reported in the current window
         self._reset_at = 0.0
         self._pause_until = 0.0
         self._sent = 0  # sequence number of the last request sent
-        self._newest_seen = -1  # sequence number behind the freshest reading applied
+        self._rolled_over_at = 0  # last sequence sent before the window was assumed to reset
         self._in_flight: set[int] = set()
         self.waited_s = 0.0
 
@@ -65,10 +76,12 @@ class QuotaPacer:
             if now < self._pause_until:
                 await self._sleep(self._pause_until - now)
                 continue
-            if self._left is not None and now >= self._reset_at and self._quota is not None:
+            if self._quota is not None and now >= self._reset_at:
                 # The window has rolled over; requests still in flight may land in the new one.
+                self._reported_left = self._quota
                 self._left = self._quota - len(self._in_flight)
-                self._reset_at = float("inf")  # unknown until the next reading
+                self._reset_at = float("inf")  # unknown until the next answer
+                self._rolled_over_at = self._sent
             if self._left is None or self._left > 0:
                 if self._left is not None:
                     self._left -= 1
@@ -78,30 +91,26 @@ class QuotaPacer:
             await self._sleep(max(self._reset_at - now, 0.0) + 0.005)
 
     def observe(self, sequence: int, reading: QuotaReading | None) -> None:
-        """Apply a response's headers (or their absence) and free the request's slot."""
+        """Apply an answer's headers (a 429's included) and free the request's slot."""
         self._in_flight.discard(sequence)
-        if reading is None:
+        if reading is None or sequence <= self._rolled_over_at:
             return
-        now = self._now()
-        reset_at = now + reading.reset_s
-        new_window = self._reset_at == float("inf") or reset_at > self._reset_at + 0.05
-        if sequence < self._newest_seen and not new_window:
-            return  # an older answer than one already applied carries staler figures
-        self._newest_seen = max(self._newest_seen, sequence)
-        sent_after = sum(1 for s in self._in_flight if s > sequence)
+        reset_at = self._now() + reading.reset_s
+        tolerance = reading.window_s / 4
+        if reset_at > self._reset_at + tolerance or self._reset_at == float("inf"):
+            self._reported_left = reading.left  # the first answer from a new window
+            self._reset_at = reset_at
+        elif reset_at < self._reset_at - tolerance:
+            return  # an answer from an older window
+        else:
+            self._reported_left = min(self._reported_left, reading.left)
+            self._reset_at = max(self._reset_at, reset_at)  # the later estimate is the safe one
         self._quota = reading.quota
-        self._left = max(reading.left - sent_after, 0)
-        self._reset_at = reset_at
+        self._left = max(self._reported_left - len(self._in_flight), 0)
 
     def release(self, sequence: int) -> None:
-        """Free a request's slot when it ended without any response (reset, timeout)."""
+        """Free a request's slot when it ended without any answer (reset, timeout, cancel)."""
         self._in_flight.discard(sequence)
-
-    def exhausted(self, reading: QuotaReading) -> None:
-        """A 429 with headers: nothing is left until the window resets."""
-        self._left = 0
-        self._quota = reading.quota
-        self._reset_at = self._now() + reading.reset_s
 
     def pause(self, failures: int, base_s: float, cap_s: float) -> float:
         """Back off everyone after a header-less 429 (full jitter); returns the delay chosen."""

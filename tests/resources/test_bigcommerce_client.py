@@ -83,7 +83,8 @@ def test_every_record_arrives_exactly_once_under_each_fault(fault):
                 "truncated_body": client.stats.malformed_bodies}
     if fault in injected:
         assert injected[fault] > 0, f"the plan injected no {fault}: {stats}"
-        assert client.stats.retries >= injected[fault]
+        # Pages read ahead past the end of a v2 list may fail and then be cancelled unretried.
+        assert client.stats.retries >= injected[fault] - client.concurrency
 
 
 def test_all_faults_at_once_still_lose_nothing():
@@ -95,14 +96,14 @@ def test_all_faults_at_once_still_lose_nothing():
 
 
 def test_the_client_paces_itself_and_never_meets_a_quota_429():
-    """With a quota of 30 per 400 ms, ~200 requests span several windows without a 429."""
-    with running_sandbox(sandbox_config(quota=30, window_ms=400)) as handle:
+    """With a quota of 10 per 300 ms, ~80 requests span several windows without a 429."""
+    with running_sandbox(sandbox_config(quota=10, window_ms=300)) as handle:
         seen, client = asyncio.run(read_everything(handle))
         stats = handle.stats()
     assert seen == expected(handle)
-    assert client.stats.requests > 4 * 30
+    assert client.stats.requests > 5 * 10
     assert stats["quota_429"] == 0
-    assert stats["max_admitted_in_window"] <= 30
+    assert stats["max_admitted_in_window"] <= 10
     assert client.pacer.waited_s > 0  # it did wait for windows to reset
 
 
