@@ -104,7 +104,7 @@ class Extraction:
     _last_progress: float = field(default_factory=time.monotonic)
 
     def __enter__(self) -> Extraction:
-        self.batch = self.zone.stage(self.spec.ref, self.context.run_id)
+        self.batch = self.zone.stage(self.spec.ref, self.context.run.run_id)
         since = self.window.since.isoformat() if self.window.since else "the beginning"
         self.context.log.info(
             f"{self.spec.name}: reading {self.spec.source_label} since {since} "

@@ -11,6 +11,8 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -37,6 +39,8 @@ def run_config(hours_lookback: int, full_refresh: bool, max_concurrent: int) -> 
     return {
         "ops": {a.key.to_python_identifier(): {"config": extraction} for a in EXTRACTION_ASSETS},
         "execution": {"config": {"multiprocess": {"max_concurrent": max_concurrent}}},
+        # The poller prints what matters; every event still lands in the instance for the UI.
+        "loggers": {"console": {"config": {"log_level": "WARNING"}}},
     }
 
 
@@ -76,6 +80,20 @@ def _describe(entry: dg.EventLogEntry, summary: Summary) -> str | None:
     return None
 
 
+@contextmanager
+def _stderr_to(path: Path) -> Iterator[None]:
+    """Send this process's and its children's stderr (Dagster's engine chatter) to a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    saved = os.dup(2)
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def run(
     data: DataDir,
     options: services.SandboxOptions,
@@ -108,18 +126,20 @@ def run(
                 )
 
             summary = Summary()
-            worker = threading.Thread(target=execute, name="etl_pipeline")
-            worker.start()
-            events = _events(instance, launch)
-            while True:
-                alive = worker.is_alive()
-                for entry in iter(lambda: next(events), None):
-                    line = _describe(entry, summary)
-                    if line:
-                        print(line, flush=True)
-                if not alive:
-                    break
-                worker.join(1.0)
+            engine_log = data.dagster_home / "main-job.log"
+            with _stderr_to(engine_log):
+                worker = threading.Thread(target=execute, name="etl_pipeline")
+                worker.start()
+                events = _events(instance, launch)
+                while True:
+                    alive = worker.is_alive()
+                    for entry in iter(lambda: next(events), None):
+                        line = _describe(entry, summary)
+                        if line:
+                            print(line, flush=True)
+                    if not alive:
+                        break
+                    worker.join(1.0)
             result = outcome.get("result")
             print(summary.table(), flush=True)
             succeeded = bool(result and result.success)

@@ -65,8 +65,11 @@ def redact_url(url: str) -> str:
         netloc = f"{userinfo.split(':', 1)[0]}:***@{hosts}"
     query = re.sub(r"(?i)(^|&)(password=)[^&]*", r"\1\2***", parts.query)
     # rebuilt by hand: urlunsplit would turn `postgresql:///db` (empty host) into `postgresql:/db`
-    return (f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
-            + (f"#{parts.fragment}" if parts.fragment else ""))
+    return (
+        f"{parts.scheme}://{netloc}{parts.path}"
+        + (f"?{query}" if query else "")
+        + (f"#{parts.fragment}" if parts.fragment else "")
+    )
 
 
 def _passwords(url: str) -> set[str]:
@@ -161,7 +164,9 @@ class PostgresResource(dg.ConfigurableResource):
         return self._stream(query, params, size)
 
     def _stream(
-        self, query: sql.Composable | str, params: Mapping[str, Any] | Sequence[Any] | None,
+        self,
+        query: sql.Composable | str,
+        params: Mapping[str, Any] | Sequence[Any] | None,
         size: int,
     ) -> Iterator[list[dict[str, Any]]]:
         with self.connect() as conn:  # one read-only transaction: one consistent snapshot

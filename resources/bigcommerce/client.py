@@ -202,7 +202,7 @@ class BigCommerceClient:
         """Every page of a v2 list: v2 has no totals, so it reads ahead until a short page."""
         query = {**(params or {}), "limit": limit}
         ahead = _count_from(1)
-        async for number, body in self._ordered(path, query, ahead):
+        async for number, body in self._ordered(path, query, ahead, ramp=True):
             records = body or []  # 204 No Content past the last page
             if not isinstance(records, list):
                 raise BigCommerceError(f"GET {path} page {number}: expected a JSON array")
@@ -212,14 +212,19 @@ class BigCommerceClient:
                 return
 
     async def _ordered(
-        self, path: str, query: dict[str, Any], numbers: Iterable[int]
+        self, path: str, query: dict[str, Any], numbers: Iterable[int], *, ramp: bool = False
     ) -> AsyncIterator[tuple[int, Any]]:
-        """Fetch pages `numbers` with up to `concurrency` in flight; yield them in order."""
+        """Fetch pages `numbers` with up to `concurrency` in flight; yield them in order.
+
+        With `ramp` (a list of unknown length), read-ahead starts at one page and doubles with
+        each page answered, so a short list costs no speculative requests past its end.
+        """
         pending: list[tuple[int, asyncio.Task]] = []
         numbers = iter(numbers)
+        depth = 1 if ramp else self.concurrency
         try:
             while True:
-                while len(pending) < self.concurrency:
+                while len(pending) < depth:
                     number = next(numbers, None)
                     if number is None:
                         break
@@ -229,6 +234,7 @@ class BigCommerceClient:
                     return
                 number, task = pending.pop(0)
                 _, body = await task
+                depth = min(2 * depth, self.concurrency)
                 yield number, body
         finally:
             for _, task in pending:  # a consumer that stops early must not leak requests
