@@ -7,7 +7,7 @@ Standard library only, because it runs on a fresh machine that has nothing but P
     python3 run.py ui                                    Dagster's UI on the same instance
     python3 run.py sandbox start|stop|status             the embedded stand-ins, by hand
     python3 run.py bench                                 the benchmarks in benchmarks/
-    python3 run.py lock                                  re-pin requirements.lock from pyproject.toml
+    python3 run.py lock                                  re-pin requirements.lock
 
 The virtual environment is rebuilt only when `requirements.lock` (or the Python version)
 changes; its fingerprint is kept in `.venv/.lock-sha256`.

@@ -49,7 +49,8 @@ class Param:
     def check(self, name: str, value: Any) -> Any:
         if self.type is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
-        if not isinstance(value, self.type) or isinstance(value, bool) != (self.type is bool):
+        wrong_bool = isinstance(value, bool) and self.type is not bool  # TOML true is no number
+        if wrong_bool or not isinstance(value, self.type):
             raise FaultPlanError(f"parameter {name!r} must be a {self.type.__name__}, "
                                  f"got {value!r}")
         if self.minimum is not None and value < self.minimum:
@@ -125,14 +126,20 @@ class FaultKind:
     check: Check | None = None
 
 
-KINDS: dict[str, FaultKind] = {}
+TRANSPORT_KINDS: dict[str, FaultKind] = {}
+RECORD_KINDS: dict[str, FaultKind] = {}
+
+
+def known_kinds() -> dict[str, FaultKind]:
+    return {**TRANSPORT_KINDS, **RECORD_KINDS}
 
 
 def _register(layer: str, name: str, check: Check | None, params: dict[str, Param]) -> Callable:
     def decorator(func: Callable) -> Callable:
-        if name in KINDS:
+        if name in known_kinds():  # one namespace, so a plan entry names its kind unambiguously
             raise ValueError(f"fault kind {name!r} registered twice")
-        KINDS[name] = FaultKind(name, layer, func, params, check)
+        registry = TRANSPORT_KINDS if layer == "transport" else RECORD_KINDS
+        registry[name] = FaultKind(name, layer, func, params, check)
         return func
 
     return decorator
@@ -177,6 +184,12 @@ class Fault:
 
 @dataclass
 class FaultPlan:
+    """A validated plan. Build it with `load`, `locate`, `from_dict` or `empty`.
+
+    The server consults it on its event loop only: `transport_actions` once per admitted store
+    request, `apply_records` for every page it serves.
+    """
+
     seed: int = 0
     faults: list[Fault] = field(default_factory=list)
     source: str = "<empty>"
@@ -218,17 +231,19 @@ class FaultPlan:
         return cls(seed=seed, faults=faults, source=source)
 
     def transport_actions(self, stream: str) -> list[Action]:
-        """The actions for one request, in plan order, up to the first that ends the request."""
+        """The actions for one request, in plan order.
+
+        Every matching transport fault is consulted on every request, whatever the others
+        decide, so each one's draws (and counts) do not depend on its neighbours. The server
+        sleeps for all delays, then enacts the first Respond or Reset, else any Truncate.
+        """
         actions: list[Action] = []
         for i, fault in enumerate(self.faults):
-            if fault.kind.layer != "transport" or not fault.matches(stream):
-                continue
-            action = fault.kind.apply(fault.params, TransportDraw(self.rng, self._seen[i]))
-            self._seen[i] += 1
-            if action is not None:
-                actions.append(action)
-                if isinstance(action, Respond | Reset):
-                    break
+            if fault.kind.layer == "transport" and fault.matches(stream):
+                action = fault.kind.apply(fault.params, TransportDraw(self.rng, self._seen[i]))
+                self._seen[i] += 1
+                if action is not None:
+                    actions.append(action)
         return actions
 
     def apply_records(self, stream: str, records: Sequence[dict], start: int,
@@ -260,11 +275,13 @@ def _parse_entry(source: str, number: int, entry: Any) -> Fault:
         raise FaultPlanError(f"fault plan {source}: fault #{number} must be a table")
     kind_name, endpoint = entry.get("kind"), entry.get("endpoint", "*")
     where = f"fault plan {source}: fault #{number} (kind {kind_name!r}, endpoint {endpoint!r})"
-    if kind_name not in KINDS:
-        raise FaultPlanError(f"{where}: unknown kind; known kinds are {sorted(KINDS)}")
+    kinds = known_kinds()
+    if not isinstance(kind_name, str) or kind_name not in kinds:
+        raise FaultPlanError(f"{where}: unknown kind; transport kinds are "
+                             f"{sorted(TRANSPORT_KINDS)}, record kinds {sorted(RECORD_KINDS)}")
     if endpoint != "*" and endpoint not in STREAMS:
         raise FaultPlanError(f"{where}: unknown endpoint; use '*' or one of {list(STREAMS)}")
-    kind = KINDS[kind_name]
+    kind = kinds[kind_name]
     given = {k: v for k, v in entry.items() if k not in ("kind", "endpoint")}
     unknown = set(given) - set(kind.params)
     if unknown:

@@ -14,6 +14,7 @@ v3 catalog money stays numeric, as the real catalog API returns numbers, not str
 
 from __future__ import annotations
 
+import itertools
 import random
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,7 @@ KRW_PER_USD = 1350
 DAY = 86_400
 HISTORY_DAYS = 56  # date_modified spreads over the 8 weeks before the anchor
 RECENT_SHARE = 0.10  # share modified in the last 24 h, so a 12 h incremental window is non-empty
+_STATUS_CUM_WEIGHTS = list(itertools.accumulate(s[2] for s in vocab.ORDER_STATUSES))
 
 
 class Generator:
@@ -40,24 +42,34 @@ class Generator:
 
     def fill(self, data: Dataset) -> None:
         self.data = data
+        recent = self._recent_positions(self.size.products)
         for product_id in range(1, self.size.products + 1):
-            self._product(product_id)
+            self._product(product_id, recent.get(product_id - 1))
+        recent = self._recent_positions(self.size.customers)
         for customer_id in range(1, self.size.customers + 1):
-            self._customer(customer_id)
-        for order_id in range(100, 100 + self.size.orders):  # real stores start at 100
-            self._order(order_id)
+            self._customer(customer_id, recent.get(customer_id - 1))
+        recent = self._recent_positions(self.size.orders)
+        for n, order_id in enumerate(range(100, 100 + self.size.orders)):  # stores start at 100
+            self._order(order_id, recent.get(n))
 
-    def _modified(self) -> int:
-        """A date_modified before the anchor, skewed so RECENT_SHARE falls in the last day."""
-        if self.rng.random() < RECENT_SHARE:
-            return self.anchor_ts - self.rng.randrange(1, DAY)
-        return self.anchor_ts - self.rng.randrange(DAY, HISTORY_DAYS * DAY)
+    def _recent_positions(self, count: int) -> dict[int, int]:
+        """Which records (by position) were modified in the last day, and how many seconds ago.
 
-    def _dates(self, max_age_days: int) -> tuple[int, int]:
-        modified = self._modified()
+        Exactly RECENT_SHARE of them (at least one), the first within the last 12 hours, so an
+        incremental run over the default 12-hour window always has something to fetch.
+        """
+        chosen = self.rng.sample(range(count), max(1, round(count * RECENT_SHARE))) if count else []
+        return {pos: self.rng.randrange(1, DAY // 2 if i == 0 else DAY)
+                for i, pos in enumerate(chosen)}
+
+    def _dates(self, max_age_days: int, seconds_ago: int | None) -> tuple[int, int]:
+        """(date_created, date_modified): modified `seconds_ago`, else 1 day to 8 weeks ago."""
+        if seconds_ago is None:
+            seconds_ago = self.rng.randrange(DAY, HISTORY_DAYS * DAY)
+        modified = self.anchor_ts - seconds_ago
         return modified - self.rng.randrange(0, max_age_days * DAY), modified
 
-    def _product(self, pid: int) -> None:
+    def _product(self, pid: int, seconds_ago: int | None) -> None:
         rng = self.rng
         (adj_ko, adj_en), (noun_ko, noun_en) = (rng.choice(vocab.PRODUCT_ADJECTIVES),
                                                 rng.choice(vocab.PRODUCT_NOUNS))
@@ -65,7 +77,7 @@ class Generator:
         price = rng.randrange(50, 2000) * 100  # whole won, VAT exclusive
         sale = price * rng.randrange(70, 95) // 10_000 * 100 if rng.random() < 0.2 else 0
         sold_out = rng.random() < 0.1
-        created, modified = self._dates(3 * 365)
+        created, modified = self._dates(3 * 365, seconds_ago)
         count = rng.choices((1, 2, 3, 4), weights=(40, 20, 20, 20))[0]
         option_id, option_name, labels = rng.choice(vocab.OPTIONS)
         sku, warning = f"SKU-{pid:05d}", rng.randrange(3, 11)
@@ -120,11 +132,11 @@ class Generator:
         self.catalog.append((product, variants))
 
     def _person(self) -> tuple[str, str, str, str, dict]:
-        """(first, last, company, e-mail local part, place) for a customer or a guest."""
+        """(first, last, company, e-mail, place) for a customer or a guest; 65% Korean."""
         rng = self.rng
         if rng.random() < 0.65:
-            (last, last_r), (first, first_r) = rng.choice(vocab.KO_SURNAMES), rng.choice(
-                vocab.KO_GIVEN)
+            last, last_r = rng.choice(vocab.KO_SURNAMES)
+            first, first_r = rng.choice(vocab.KO_GIVEN)
             local, domains, korean = f"{first_r}.{last_r}", vocab.KO_MAIL_DOMAINS, True
         else:
             first, last = rng.choice(vocab.EN_FIRST), rng.choice(vocab.EN_LAST)
@@ -148,11 +160,11 @@ class Generator:
                 "phone": f"+1 {rng.randrange(201, 990)}-555-{rng.randrange(10_000):04d}",
                 "ip": f"73.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"}
 
-    def _customer(self, cid: int) -> None:
+    def _customer(self, cid: int, seconds_ago: int | None) -> None:
         rng = self.rng
         first, last, company, email, place = self._person()
         email = email.replace("@", f"{cid}@")  # the store enforces unique e-mails
-        created, modified = self._dates(2 * 365)
+        created, modified = self._dates(2 * 365, seconds_ago)
         n_addresses = rng.choices((0, 1, 2), weights=(15, 65, 20))[0]
         places = [place, self._place(place["country_iso2"] == "KR")][:n_addresses]
         addresses = [{
@@ -182,7 +194,8 @@ class Generator:
         self.people[cid] = (first, last, company, email, place)
         if rng.random() < 0.5:
             namespace, key, values = rng.choice(vocab.METAFIELDS)
-            m_created, m_modified = self._dates(30)
+            recently = rng.random() < RECENT_SHARE  # metafields come and go: no fixed plan
+            m_created, m_modified = self._dates(30, rng.randrange(1, DAY) if recently else None)
             self.data.customer_metafields.append({
                 "id": len(self.data.customer_metafields) + 1, "key": key,
                 "value": rng.choice(values), "namespace": namespace,
@@ -192,7 +205,7 @@ class Generator:
                 "date_modified": iso8601(m_modified),
             })
 
-    def _order(self, oid: int) -> None:
+    def _order(self, oid: int, seconds_ago: int | None) -> None:
         rng = self.rng
         guest = not self.people or rng.random() < 0.08  # guests check out as customer 0
         cid = 0 if guest else rng.randrange(1, self.size.customers + 1)
@@ -200,8 +213,8 @@ class Generator:
         usd = place["country_iso2"] == "US"
         unit = 1 if usd else 100  # rounding step in hundredths: cents for USD, whole won for KRW
         status_id, status, _, payment_status = rng.choices(
-            vocab.ORDER_STATUSES, weights=[s[2] for s in vocab.ORDER_STATUSES])[0]
-        created, modified = self._dates(14)
+            vocab.ORDER_STATUSES, cum_weights=_STATUS_CUM_WEIGHTS)[0]
+        created, modified = self._dates(14, seconds_ago)
         picks = rng.sample(self.catalog, min(len(self.catalog), rng.choice((1, 1, 1, 2, 2, 3, 4))))
         lines = [self._line(oid, product, variants, usd, unit) for product, variants in picks]
         line_totals = [(line.pop("_ex"), line.pop("_inc")) for line in lines]

@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import psycopg
-from sandbox.bigcommerce.app import SandboxConfig
-from sandbox.bigcommerce.faults import FaultPlan
 
 from assets.bigcommerce import READERS
 from assets.extraction import ExtractionSpec
@@ -14,7 +12,9 @@ from assets.wise import SOURCE_TABLES
 from resources.bigcommerce import BigCommerceResource
 from resources.postgres import PostgresResource
 from resources.raw_zone import RawZone, RawZoneResource, TableRef
+from sandbox.bigcommerce.app import SandboxConfig
 from sandbox.bigcommerce.data import DatasetSize
+from sandbox.bigcommerce.faults import FaultPlan
 
 SIZE = 60
 TOKEN = "asset-test-token"

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import dagster as dg
 import pytest
-from sandbox.bigcommerce.server import running_sandbox
 
 from assets import EXTRACTION_ASSETS
+from sandbox.bigcommerce.server import running_sandbox
 from tests.assets.support import (
     SIZE,
     expected_counts,

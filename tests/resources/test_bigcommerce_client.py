@@ -10,12 +10,13 @@ import asyncio
 from collections import Counter
 
 import pytest
-from sandbox.bigcommerce.app import SandboxConfig
-from sandbox.bigcommerce.faults import FaultPlan
-from sandbox.bigcommerce.server import running_sandbox
 
 from resources.bigcommerce import BigCommerceClient, BigCommerceError
+from resources.environment import REPO_ROOT
+from sandbox.bigcommerce.app import SandboxConfig
 from sandbox.bigcommerce.data import DatasetSize
+from sandbox.bigcommerce.faults import FaultPlan
+from sandbox.bigcommerce.server import running_sandbox
 
 TOKEN = "test-token"
 ORDERS_FOR_PRODUCTS = 60
@@ -87,12 +88,14 @@ def test_every_record_arrives_exactly_once_under_each_fault(fault):
         assert client.stats.retries >= injected[fault] - client.concurrency
 
 
-def test_all_faults_at_once_still_lose_nothing():
-    """The flaky-network plan: every transport fault together."""
-    faults = [{"endpoint": "*", **spec} for spec in TRANSPORT_FAULTS.values()]
-    with running_sandbox(sandbox_config(faults)) as handle:
-        seen, _ = asyncio.run(read_everything(handle))
+def test_the_shipped_flaky_network_plan_loses_nothing():
+    """`sandbox/fault_plans/flaky_network.toml`: every transport fault together."""
+    plan = FaultPlan.load(REPO_ROOT / "sandbox" / "fault_plans" / "flaky_network.toml")
+    config = SandboxConfig(access_token=TOKEN, size=DatasetSize.scaled(120), fault_plan=plan)
+    with running_sandbox(config) as handle:
+        seen, client = asyncio.run(read_everything(handle))
     assert seen == expected(handle)
+    assert client.stats.retries > 0
 
 
 def test_the_client_paces_itself_and_never_meets_a_quota_429():
