@@ -71,7 +71,8 @@ def start(data: DataDir, options: SandboxOptions, *, detach: bool = False) -> Sa
         seed=options.seed,
         cleanup_mode=None if detach else "stop",
     )
-    token = secrets.token_hex(16)
+    # A fixed token may be given (tests use one to prove it never leaks); else a fresh one.
+    token = os.environ.get("SANDBOX_ACCESS_TOKEN") or secrets.token_hex(16)
     process, announced = launch_api(data.sandbox, options, token)
     sandbox = Sandbox(
         announced["base_url"], announced["store_hash"], token, postgres.reader_url, process.pid

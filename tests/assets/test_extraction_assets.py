@@ -6,10 +6,17 @@ Real parts throughout: the sandbox API over loopback HTTP, pgserver, Parquet and
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import sys
+import time
+
 import dagster as dg
 import pytest
 
 from assets import EXTRACTION_ASSETS
+from resources.bigcommerce import BigCommerceResource
 from sandbox.bigcommerce.server import running_sandbox
 from tests.assets.support import (
     SIZE,
@@ -122,3 +129,70 @@ def test_sizes_line_up_between_the_two_sandboxes(wise_postgres):
             "SELECT min(customer_id), max(customer_id) FROM point_transaction"
         ).fetchone()
     assert low >= 1 and high <= SIZE
+
+
+KILLABLE = """
+import json, sys
+import dagster as dg
+from assets import EXTRACTION_ASSETS
+from resources.bigcommerce import BigCommerceResource
+from resources.bigcommerce import BigCommerceResource
+from resources.postgres import PostgresResource
+from resources.raw_zone import RawZoneResource
+args = json.loads(sys.argv[1])
+assets = [a for a in EXTRACTION_ASSETS if a.key.to_user_string() == "src_order_product"]
+dg.materialize(assets, resources={
+    "bigcommerce": BigCommerceResource(**args["bigcommerce"]),
+    "wise_postgres": PostgresResource(url=args["postgres"]),
+    "raw_zone": RawZoneResource(**args["raw_zone"]),
+})
+"""
+
+
+def test_a_kill_mid_extraction_then_a_rerun_loses_nothing(tmp_path, wise_postgres):
+    """kill -9 while order products stream in; the rerun publishes every item exactly once."""
+    slow = {"endpoint": "order_products", "kind": "latency", "min_ms": 20, "max_ms": 40}
+    with running_sandbox(sandbox_config([slow])) as api:
+        resources = extraction_resources(api, wise_postgres, tmp_path)
+        assert materialize(resources, selection={"src_order"}).success
+        arguments = json.dumps({
+            "bigcommerce": {"store_hash": api.store_hash, "access_token": api.access_token,
+                            "base_url": api.base_url, "concurrency": 2},
+            "postgres": wise_postgres.reader_url,
+            "raw_zone": {"root": resources["raw_zone"].root,
+                         "warehouse": resources["raw_zone"].warehouse},
+        })
+        victim = subprocess.Popen([sys.executable, "-c", KILLABLE, arguments],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        staging = tmp_path / "raw" / "staging" / "bigcommerce" / "order_products"
+        deadline = time.monotonic() + 60
+        while not any(staging.glob("*.parquet")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # let it stage a few pages
+        assert victim.poll() is None, "the extraction ended before it could be killed"
+        victim.send_signal(signal.SIGKILL)
+        assert victim.wait() == -signal.SIGKILL
+        ref = zone_ref("src_order_product")
+        assert not resources["raw_zone"].zone().paths.has_batches(ref)
+
+        assert materialize(resources, selection={"src_order_product"}).success
+        expected = expected_counts(api.dataset, wise_postgres)["src_order_product"]
+    assert published_counts(resources["raw_zone"].zone())["src_order_product"] == expected
+
+
+def test_a_body_that_never_parses_fails_the_step_clearly_and_publishes_nothing(
+    tmp_path, wise_postgres
+):
+    """Every customers page is cut short: retries run out, the error names the endpoint."""
+    fault = {"endpoint": "customers", "kind": "truncated_body", "fraction": 1.0}
+    with running_sandbox(sandbox_config([fault])) as api:
+        resources = extraction_resources(api, wise_postgres, tmp_path)
+        resources["bigcommerce"] = BigCommerceResource(
+            store_hash=api.store_hash, access_token=api.access_token, base_url=api.base_url,
+            max_retries=2,
+        )
+        result = materialize(resources, selection={"src_customer"})
+    assert not result.success
+    message = result.failure_data_for_node("src_customer").error.cause.message
+    assert "v3/customers" in message and "malformed JSON body" in message
+    assert not resources["raw_zone"].zone().paths.has_batches(zone_ref("src_customer"))
