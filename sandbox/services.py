@@ -31,6 +31,10 @@ class SandboxOptions:
     quota: int = 150
     window_ms: int = 30_000
     fault_plan: Path | None = None
+    # Overrides of what `size` implies (benchmarks shape one stream at a time).
+    customers: int | None = None
+    orders: int | None = None
+    products: int | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,9 @@ def launch_api(folder: Path, options: SandboxOptions, token: str) -> tuple[subpr
     command += ["--size", str(options.size), "--seed", str(options.seed)]
     command += ["--quota", str(options.quota), "--window-ms", str(options.window_ms)]
     command += ["--ready-file", str(ready)]
+    for kind in ("customers", "orders", "products"):
+        if getattr(options, kind) is not None:
+            command += [f"--{kind}", str(getattr(options, kind))]
     if options.fault_plan is not None:
         command += ["--fault-plan", str(Path(options.fault_plan).resolve())]
     with open(folder / "api.log", "ab") as log:

@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--size", type=int, default=500,
                         help="customers; orders are twice that, products a tenth (at least 10)")
+    for kind in ("customers", "orders", "products"):
+        parser.add_argument(f"--{kind}", type=int, default=None,
+                            help=f"override the number of {kind} that --size implies")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--quota", type=int, default=150, help="requests per window")
     parser.add_argument("--window-ms", type=int, default=30_000)
@@ -51,9 +54,15 @@ def main(argv: list[str] | None = None) -> int:
     except FaultPlanError as exc:
         print(exc, file=sys.stderr)
         return 2
+    scaled = DatasetSize.scaled(args.size)
+    size = DatasetSize(
+        customers=scaled.customers if args.customers is None else args.customers,
+        orders=scaled.orders if args.orders is None else args.orders,
+        products=scaled.products if args.products is None else args.products,
+    )
     config = SandboxConfig(
-        access_token=token, store_hash=args.store_hash, seed=args.seed,
-        size=DatasetSize.scaled(args.size), quota=args.quota, window_ms=args.window_ms,
+        access_token=token, store_hash=args.store_hash, seed=args.seed, size=size,
+        quota=args.quota, window_ms=args.window_ms,
         fault_plan=plan, **({"anchor": args.anchor} if args.anchor else {}),
     )
     serve(config, args.host, args.port, args.ready_file)
