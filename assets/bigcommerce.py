@@ -192,7 +192,7 @@ async def _extract(
 ) -> dict[str, object]:
     async with resource.client() as client:
         await reader(client, extraction)
-        return {**client.stats.as_metadata(), "quota_wait_s": round(client.pacer.waited_s, 2)}
+        return client.stats.as_metadata()
 
 
 def build_asset(spec: ExtractionSpec, reader: Reader) -> dg.AssetsDefinition:

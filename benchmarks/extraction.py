@@ -109,7 +109,7 @@ def run(folder: Path) -> str:
     plan = folder / "latency.toml"
     plan.write_text(LATENCY_PLAN)
     shapes = {
-        "customers": SandboxOptions(customers=150_000, orders=0, products=10),
+        "customers": SandboxOptions(customers=250_000, orders=0, products=10),
         "orders": SandboxOptions(customers=1_000, orders=30_000, products=100),
     }
     rows: list[list[object]] = []

@@ -216,12 +216,14 @@ class BigCommerceClient:
     ) -> AsyncIterator[tuple[int, Any]]:
         """Fetch pages `numbers` with up to `concurrency` in flight; yield them in order.
 
-        With `ramp` (a list of unknown length), read-ahead starts at one page and doubles with
-        each page answered, so a short list costs no speculative requests past its end.
+        A list of known length reads `2 * concurrency` pages ahead, so a slow page at the head
+        never leaves a request slot idle. With `ramp` (a list of unknown length) read-ahead
+        starts at one page and doubles with each answer up to `concurrency`, so a short list
+        costs no speculative requests past its end.
         """
         pending: list[tuple[int, asyncio.Task]] = []
         numbers = iter(numbers)
-        depth = 1 if ramp else self.concurrency
+        depth, most = (1, self.concurrency) if ramp else (2 * self.concurrency,) * 2
         try:
             while True:
                 while len(pending) < depth:
@@ -234,7 +236,7 @@ class BigCommerceClient:
                     return
                 number, task = pending.pop(0)
                 _, body = await task
-                depth = min(2 * depth, self.concurrency)
+                depth = min(2 * depth, most)
                 yield number, body
         finally:
             for _, task in pending:  # a consumer that stops early must not leak requests

@@ -19,6 +19,7 @@ pauses with exponential backoff and jitter instead of hammering a struggling API
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -63,7 +64,8 @@ class QuotaPacer:
         self._sent = 0  # sequence number of the last request sent
         self._rolled_over_at = 0  # last sequence sent before the window was assumed to reset
         self._in_flight: set[int] = set()
-        self.waited_s = 0.0
+        self._changed = asyncio.Event()  # set whenever an answer may have freed a permit
+        self.waited_s = 0.0  # summed over waiting requests
 
     @staticmethod
     def _now() -> float:
@@ -88,7 +90,8 @@ class QuotaPacer:
                 self._sent += 1
                 self._in_flight.add(self._sent)
                 return self._sent
-            await self._sleep(max(self._reset_at - now, 0.0) + 0.005)
+            # Wake at the reset, or earlier when an answer shows the estimate was too cautious.
+            await self._wait_for_change(max(self._reset_at - now, 0.0) + 0.005)
 
     def observe(self, sequence: int, reading: QuotaReading | None) -> None:
         """Apply an answer's headers (a 429's included) and free the request's slot."""
@@ -107,6 +110,8 @@ class QuotaPacer:
             self._reset_at = max(self._reset_at, reset_at)  # the later estimate is the safe one
         self._quota = reading.quota
         self._left = max(self._reported_left - len(self._in_flight), 0)
+        self._changed.set()
+        self._changed = asyncio.Event()
 
     def release(self, sequence: int) -> None:
         """Free a request's slot when it ended without any answer (reset, timeout, cancel)."""
@@ -121,3 +126,9 @@ class QuotaPacer:
     async def _sleep(self, seconds: float) -> None:
         self.waited_s += seconds
         await asyncio.sleep(seconds)
+
+    async def _wait_for_change(self, seconds: float) -> None:
+        started = self._now()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), seconds)
+        self.waited_s += self._now() - started
