@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -84,13 +85,22 @@ def main(argv: list[str]) -> int:
         from cli.instance import prepare_dagster_home
 
         prepare_dagster_home(data)
+        # A plain `kill` must still stop the stand-ins: turn SIGTERM into a normal exit.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         sandbox_env = services.start(data, _options(args)).env
+        # The code location comes from pyproject.toml ([tool.dagster]), named as there.
+        ui = subprocess.Popen(
+            [sys.executable, "-m", "dagster", "dev", "-p", str(args.port)],
+            env={**os.environ, **sandbox_env},
+        )
         try:
-            return subprocess.call(
-                [sys.executable, "-m", "dagster", "dev", "-m", "definitions", "-p", str(args.port)],
-                env={**os.environ, **sandbox_env},
-            )
+            return ui.wait()
         finally:
+            ui.terminate()
+            try:
+                ui.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                ui.kill()
             services.stop(data)
     if args.command == "sandbox":
         return _sandbox(args, data)
@@ -99,15 +109,22 @@ def main(argv: list[str]) -> int:
 
 def _sandbox(args: argparse.Namespace, data: DataDir) -> int:
     if args.action == "stop":
-        print("stopped" if services.stop(data) else "not running")
+        print("stopped" if services.stop(data, postgres=True) else "not running")
         return 0
     if args.action == "status":
         found = services.running(data)
         print(f"running at {found.api_url}" if found else "not running")
         return 0
+    from cli.instance import prepare_dagster_home
+
     started = services.start(data, _options(args), detach=True)
+    env = {
+        **started.env,
+        "DAGSTER_HOME": prepare_dagster_home(data),
+        "GOV_DATA_DIR": str(data.root),
+    }
     env_file = data.sandbox / "env.sh"
-    env_file.write_text("".join(f"export {k}='{v}'\n" for k, v in started.env.items()))
+    env_file.write_text("".join(f"export {k}='{v}'\n" for k, v in env.items()))
     env_file.chmod(0o600)
     print(f"sandbox API at {started.api_url}; PostgreSQL at {started.wise_postgres_url}")
     print(f"for dagster commands in this shell: source {env_file}")

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import signal
+import time
 import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -227,3 +230,22 @@ def _url_with_user(url: str, user: str) -> str:
     parts = urlsplit(url)
     host = parts.netloc.rpartition("@")[2]
     return urlunsplit(parts._replace(netloc=f"{quote(user, safe='')}@{host}"))
+
+
+def stop_postgres(root: Path, timeout_s: float = 30.0) -> bool:
+    """Fast-shutdown the server whose data is in `root` (SIGINT to the postmaster, as
+    `pg_ctl stop -m fast` does); returns False if none was running."""
+    pid_file = Path(root) / "postmaster.pid"
+    try:
+        pid = int(pid_file.read_text().splitlines()[0])
+        os.kill(pid, signal.SIGINT)
+    except (FileNotFoundError, IndexError, ValueError, ProcessLookupError):
+        return False
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    raise TimeoutError(f"PostgreSQL in {root} did not stop within {timeout_s:.0f} s")

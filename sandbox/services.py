@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from resources.environment import DataDir
-from sandbox.postgres import start_postgres
+from sandbox.postgres import start_postgres, stop_postgres
 
 READY_TIMEOUT_S = 120.0
 
@@ -141,12 +141,14 @@ def running(data: DataDir) -> Sandbox | None:
     return Sandbox(**fields)
 
 
-def stop(data: DataDir) -> bool:
-    """Stop the sandbox API started from this folder; PostgreSQL is left to pgserver's reuse."""
+def stop(data: DataDir, *, postgres: bool = False) -> bool:
+    """Stop the sandbox API started from this folder, and with `postgres` the embedded server
+    too (otherwise pgserver stops it when the process that started it exits)."""
     sandbox = running(data)
     _state_file(data).unlink(missing_ok=True)
+    stopped_postgres = postgres and stop_postgres(data.sandbox / "pg")
     if sandbox is None:
-        return False
+        return stopped_postgres
     os.kill(sandbox.api_pid, signal.SIGTERM)
     for _ in range(100):
         if not _alive(sandbox.api_pid):
