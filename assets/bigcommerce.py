@@ -13,10 +13,10 @@ from email.utils import format_datetime
 
 import dagster as dg
 
-from assets.extraction import Extraction, ExtractionConfig, ExtractionSpec, extraction_window
+from assets.extraction import Extraction, ExtractionConfig, ExtractionSpec, extract
 from assets.records import RecordShape
 from resources.bigcommerce import BigCommerceClient, BigCommerceResource
-from resources.raw_zone import RawZone, RawZoneResource, TableRef
+from resources.raw_zone import RawZoneResource, TableRef
 
 KINDS = frozenset({"bigcommerce", "python", "parquet"})
 
@@ -187,9 +187,7 @@ READERS: dict[ExtractionSpec, Reader] = {
 }
 
 
-async def _extract(
-    spec: ExtractionSpec, reader: Reader, resource: BigCommerceResource, extraction: Extraction
-) -> dict[str, object]:
+async def _read(reader: Reader, resource: BigCommerceResource, extraction: Extraction) -> dict:
     async with resource.client() as client:
         await reader(client, extraction)
         return client.stats.as_metadata()
@@ -203,11 +201,13 @@ def build_asset(spec: ExtractionSpec, reader: Reader) -> dg.AssetsDefinition:
         bigcommerce: BigCommerceResource,
         raw_zone: RawZoneResource,
     ) -> dg.MaterializeResult:
-        zone: RawZone = raw_zone.zone()
-        window = extraction_window(config, zone, spec.ref)
-        with Extraction(context, spec, zone, window) as extraction:
-            stats = asyncio.run(_extract(spec, reader, bigcommerce, extraction))
-            return extraction.finish(stats)
+        return extract(
+            context,
+            spec,
+            config,
+            raw_zone.zone(),
+            lambda extraction: asyncio.run(_read(reader, bigcommerce, extraction)),
+        )
 
     return _asset
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -98,6 +98,7 @@ class Extraction:
     window: Window
     batch: StagedBatch = field(init=False)
     pages: int = 0
+    record_bytes: int = 0  # UTF-8 size of the records as staged
     fields_seen: set[str] = field(default_factory=set)
     rejects_by_rule: Counter = field(default_factory=Counter)
     started: float = field(default_factory=time.monotonic)
@@ -124,6 +125,7 @@ class Extraction:
             if isinstance(parsed, Parsed):
                 when = parsed.modified_at or modified_at or self.batch.extracted_at
                 self.batch.add(parsed.pk, when, parsed.json)
+                self.record_bytes += len(parsed.json.encode())
                 self.fields_seen.update(record)
             else:
                 self.rejects_by_rule[parsed.rule] += 1
@@ -184,3 +186,17 @@ class Extraction:
             "quarantine_path": dg.MetadataValue.path(str(quarantine)) if quarantine else "none",
             "fields_seen": sorted(self.fields_seen),
         }
+
+
+def extract(
+    context: dg.AssetExecutionContext,
+    spec: ExtractionSpec,
+    config: ExtractionConfig,
+    zone: RawZone,
+    read: Callable[[Extraction], dict[str, Any]],
+) -> dg.MaterializeResult:
+    """Run one extraction end to end: `read` stages every record and returns the source's
+    cost figures; the batch is then audited and published (or blocked)."""
+    window = extraction_window(config, zone, spec.ref)
+    with Extraction(context, spec, zone, window) as extraction:
+        return extraction.finish(read(extraction))

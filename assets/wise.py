@@ -8,7 +8,7 @@ table and column names come from the specs below and reach SQL only as identifie
 # parameter annotations (config and resources) when the assets are defined.
 import dagster as dg
 
-from assets.extraction import Extraction, ExtractionConfig, ExtractionSpec, extraction_window
+from assets.extraction import Extraction, ExtractionConfig, ExtractionSpec, extract
 from assets.records import RecordShape
 from resources.postgres import PostgresResource
 from resources.raw_zone import RawZoneResource, TableRef
@@ -47,16 +47,15 @@ def build_asset(spec: ExtractionSpec, source_table: str) -> dg.AssetsDefinition:
         wise_postgres: PostgresResource,
         raw_zone: RawZoneResource,
     ) -> dg.MaterializeResult:
-        zone = raw_zone.zone()
-        window = extraction_window(config, zone, spec.ref)
-        chunks = 0
-        with Extraction(context, spec, zone, window) as extraction:
-            for rows in wise_postgres.stream_table(
-                source_table, modified_column="updated_at", since=window.since
-            ):
-                chunks += 1
+        def read(extraction: Extraction) -> dict:
+            chunks = wise_postgres.stream_table(
+                source_table, modified_column="updated_at", since=extraction.window.since
+            )
+            for rows in chunks:
                 extraction.add(rows)
-            return extraction.finish({"queries": 1, "chunks": chunks})
+            return {"queries": 1, "chunks": extraction.pages, "bytes": extraction.record_bytes}
+
+        return extract(context, spec, config, raw_zone.zone(), read)
 
     return _asset
 
