@@ -42,12 +42,21 @@ def client_for(handle, **overrides) -> BigCommerceClient:
                              **{**options, **overrides})
 
 
+V3_STREAMS = {  # name -> (path, params, page size, id of a record)
+    "customers": ("v3/customers", {"sort": "date_modified:asc"}, 25, lambda r: r["id"]),
+    "metafields": ("v3/customers/metafields", {}, 20, lambda r: r["id"]),
+    "products": ("v3/catalog/products", {"include": "variants"}, 5, lambda r: r["id"]),
+    "inventory": ("v3/inventory/items", {}, 10, lambda r: r["identity"]["variant_id"]),
+}
+
+
 async def read_everything(handle) -> tuple[dict[str, Counter], BigCommerceClient]:
-    """Customers (v3), orders (v2) and the products of the first orders (one call each)."""
-    seen: dict[str, Counter] = {"customers": Counter(), "orders": Counter(), "items": Counter()}
+    """Every v3 stream, orders (v2) and the products of the first orders (one call each)."""
+    seen: dict[str, Counter] = {name: Counter() for name in [*V3_STREAMS, "orders", "items"]}
     async with client_for(handle) as client:
-        async for page in client.iter_v3("v3/customers", {"sort": "date_modified:asc"}, limit=25):
-            seen["customers"].update(r["id"] for r in page.records)
+        for name, (path, params, limit, key) in V3_STREAMS.items():
+            async for page in client.iter_v3(path, params, limit=limit):
+                seen[name].update(key(record) for record in page.records)
         async for page in client.iter_v2("v2/orders", {"sort": "date_modified:asc"}, limit=50):
             seen["orders"].update(r["id"] for r in page.records)
 
@@ -66,6 +75,9 @@ def expected(handle) -> dict[str, Counter]:
     items = [item["id"] for order in orders for item in data.order_products[order["id"]]]
     return {
         "customers": Counter(c["id"] for c in data.customers),
+        "metafields": Counter(m["id"] for m in data.customer_metafields),
+        "products": Counter(p["id"] for p in data.products),
+        "inventory": Counter(i["identity"]["variant_id"] for i in data.inventory_items),
         "orders": Counter(o["id"] for o in data.orders),
         "items": Counter(items),
     }
