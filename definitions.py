@@ -9,4 +9,4 @@ import resources
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions.merge(assets.defs, automation.defs, resources.defs())
+    return dg.Definitions.merge(assets.defs(), automation.defs, resources.defs())

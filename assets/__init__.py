@@ -1,10 +1,23 @@
-"""Extraction assets: every source table, staged, audited and published to the raw zone."""
+"""Assets: extraction (stage, audit, publish), the dbt models, and the notification events."""
 
 import dagster as dg
 
-from assets.bigcommerce import bigcommerce_assets
-from assets.wise import wise_assets
+from assets.bigcommerce import READERS, bigcommerce_assets
+from assets.notifications import op_product_notification_event
+from assets.transformer.assets import build_transformer_assets
+from assets.transformer.translator import GovernanceTranslator
+from assets.wise import SOURCE_TABLES, wise_assets
+from resources.transformer import transformer_project
 
 EXTRACTION_ASSETS = [*bigcommerce_assets, *wise_assets]
+EXTRACTION_SPECS = [*READERS, *SOURCE_TABLES]
 
-defs = dg.Definitions(assets=EXTRACTION_ASSETS)
+
+def defs() -> dg.Definitions:
+    """Built on call, not import: the dbt assets need the manifest (see transformer/project)."""
+    transformer = build_transformer_assets(
+        transformer_project(), GovernanceTranslator(EXTRACTION_SPECS)
+    )
+    return dg.Definitions(
+        assets=[*EXTRACTION_ASSETS, transformer, op_product_notification_event]
+    )

@@ -1,11 +1,9 @@
-"""Jobs (and, as they arrive, schedules and sensors) over the asset graph."""
+"""Jobs, schedules (Asia/Seoul) and sensors over the asset graph."""
 
 import dagster as dg
 
-etl_pipeline = dg.define_asset_job(
-    "etl_pipeline",
-    selection=dg.AssetSelection.all(),
-    description="Everything: extract every source, audit and publish it, then transform.",
-)
+from automation.jobs import JOBS
+from automation.schedules import SCHEDULES
+from automation.sensors import SENSORS
 
-defs = dg.Definitions(jobs=[etl_pipeline])
+defs = dg.Definitions(jobs=JOBS, schedules=SCHEDULES, sensors=SENSORS)

@@ -1,0 +1,1 @@
+"""The dbt project as Dagster assets: translator and the `dbt build` asset."""

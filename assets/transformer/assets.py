@@ -1,0 +1,77 @@
+"""The dbt models as Dagster assets: `dbt build` under the warehouse lock, streamed.
+
+dbt tests arrive as asset checks (error severity blocking, warn not); a failed build raises a
+`Failure` that names each failing model or test, its message and its compiled SQL, rather
+than a bare exit code.
+"""
+
+# No `from __future__ import annotations`: Dagster reads the asset function's annotations.
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+from pydantic import Field
+
+from assets.transformer.translator import GovernanceTranslator
+from resources.raw_zone import RawZoneResource, warehouse_lock
+from resources.transformer import check_profile, manifest_path
+
+FAILED = {"error", "fail", "runtime error"}
+
+
+class TransformConfig(dg.Config):
+    full_refresh: bool = Field(
+        default=False, description="Rebuild incremental models from scratch (dbt --full-refresh)."
+    )
+
+
+def failures(run_results: dict[str, Any], manifest: dict[str, Any], target_path: Path) -> list[str]:
+    """One line per failed node: what it is, why it failed, where its compiled SQL is."""
+    lines = []
+    for result in run_results.get("results", []):
+        if result.get("status") not in FAILED:
+            continue
+        node = manifest.get("nodes", {}).get(result["unique_id"], {})
+        compiled = target_path / "compiled" / node.get("package_name", "") / node.get(
+            "original_file_path", ""
+        )
+        message = " ".join(str(result.get("message") or "").split())[:300]
+        status = f"{result['unique_id']} ({result['status']})"
+        lines.append(f"{status}: {message} [compiled SQL: {compiled}]")
+    return lines
+
+
+def build_transformer_assets(
+    project: DbtProject, translator: GovernanceTranslator
+) -> dg.AssetsDefinition:
+    @dbt_assets(
+        manifest=manifest_path(project), project=project, dagster_dbt_translator=translator,
+        name="transformer",
+    )
+    def transformer(
+        context: dg.AssetExecutionContext,
+        config: TransformConfig,
+        dbt: DbtCliResource,
+        raw_zone: RawZoneResource,
+    ) -> Iterator[Any]:
+        check_profile(Path(project.project_dir), dbt.target)
+        # profiles.yml reads the warehouse path from the environment (see its comment).
+        os.environ["GOV_WAREHOUSE_PATH"] = raw_zone.warehouse
+        args = ["build", *(["--full-refresh"] if config.full_refresh else [])]
+        with warehouse_lock(Path(raw_zone.warehouse)):
+            invocation = dbt.cli(args, context=context, raise_on_error=False)
+            yield from invocation.stream()
+        if not invocation.is_successful():
+            run_results = invocation.get_artifact("run_results.json")
+            manifest = json.loads(Path(manifest_path(project)).read_text())
+            lines = failures(run_results, manifest, invocation.target_path)
+            raise dg.Failure(
+                description="dbt build failed:\n" + "\n".join(lines or [invocation.get_error()]),
+                metadata={"failed_nodes": len(lines), "target_path": str(invocation.target_path)},
+            )
+
+    return transformer

@@ -1,0 +1,93 @@
+"""The dbt project in `transformer/` as Dagster sees it, and how its manifest is kept current.
+
+`DbtProject.prepare_if_dev()` only parses under `dagster dev`; the main job, CI and the tests
+call `prepare_manifest()` instead (a `dbt parse`, about 4 s, skipped when nothing changed).
+Loading the definitions without a manifest stops with one line that says how to build it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+import yaml
+from dagster_dbt import DbtProject
+
+from resources.environment import REPO_ROOT, environment
+
+TRANSFORMER_DIR = REPO_ROOT / "transformer"
+# What `dbt parse` reads: a change to any of these makes the manifest stale.
+PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "data-tests")
+
+
+class TransformerSetupError(RuntimeError):
+    """The dbt project cannot be used as it is; the message says how to fix it."""
+
+
+def dbt_target() -> str:
+    return "prod" if environment() == "prod" else "local"
+
+
+@cache
+def transformer_project() -> DbtProject:
+    project = DbtProject(
+        project_dir=TRANSFORMER_DIR, profiles_dir=TRANSFORMER_DIR, target=dbt_target()
+    )
+    project.prepare_if_dev()
+    return project
+
+
+def _newest_input(project_dir: Path) -> float:
+    stamps = [0.0]
+    for name in PROJECT_INPUTS:
+        path = project_dir / name
+        files = [path] if path.is_file() else path.rglob("*") if path.is_dir() else []
+        stamps += [f.stat().st_mtime for f in files if f.is_file()]
+    return max(stamps)
+
+
+def manifest_path(project: DbtProject) -> Path:
+    """The manifest, or a clear error when it was never built."""
+    path = Path(project.manifest_path)
+    if not path.exists():
+        raise TransformerSetupError(
+            f"{path} is missing: build it with `python3 run.py prepare` "
+            "(or `dbt parse` in transformer/), then load the definitions again"
+        )
+    return path
+
+
+def check_profile(project_dir: Path = TRANSFORMER_DIR, target: str | None = None) -> None:
+    """Fail fast, in one line, when profiles.yml cannot be read or lacks the target."""
+    profiles = project_dir / "profiles.yml"
+    target = target or dbt_target()
+    try:
+        outputs = yaml.safe_load(profiles.read_text())["commerce_governance"]["outputs"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as error:
+        raise TransformerSetupError(
+            f"{profiles} is unreadable ({type(error).__name__}: {error}); restore it from git "
+            "or fix the YAML"
+        ) from None
+    if target not in outputs:
+        raise TransformerSetupError(
+            f"{profiles} has no target {target!r} (it has {', '.join(sorted(outputs))})"
+        )
+
+
+def prepare_manifest(project_dir: Path = TRANSFORMER_DIR) -> Path:
+    """Run `dbt parse` when the manifest is missing or older than the project's files."""
+    manifest = project_dir / "target" / "manifest.json"
+    if manifest.exists() and manifest.stat().st_mtime >= _newest_input(project_dir):
+        return manifest
+    check_profile(project_dir, "local")
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), "parse", "--quiet",
+         "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
+         "--target", "local"],
+        capture_output=True, text=True, cwd=project_dir,
+    )
+    if done.returncode != 0:
+        raise TransformerSetupError(f"`dbt parse` failed:\n{done.stdout}{done.stderr}")
+    return manifest
