@@ -20,6 +20,7 @@ import dagster as dg
 from cli.instance import dagster_instance
 from cli.summary import Summary
 from resources.environment import DataDir
+from resources.transformer import prepare_manifest
 from sandbox import services
 
 LAUNCH_TAG = "gov/launch"
@@ -36,8 +37,10 @@ def run_config(hours_lookback: int, full_refresh: bool, max_concurrent: int) -> 
     from assets import EXTRACTION_ASSETS
 
     extraction = {"hours_lookback": hours_lookback, "full_refresh": full_refresh}
+    ops = {a.key.to_python_identifier(): {"config": extraction} for a in EXTRACTION_ASSETS}
+    ops["transformer"] = {"config": {"full_refresh": full_refresh}}
     return {
-        "ops": {a.key.to_python_identifier(): {"config": extraction} for a in EXTRACTION_ASSETS},
+        "ops": ops,
         "execution": {"config": {"multiprocess": {"max_concurrent": max_concurrent}}},
         # The poller prints what matters; every event still lands in the instance for the UI.
         "loggers": {"console": {"config": {"log_level": "WARNING"}}},
@@ -66,10 +69,20 @@ def _describe(entry: dg.EventLogEntry, summary: Summary) -> str | None:
     if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
         materialization = event.step_materialization_data.materialization
         row = summary.add(materialization.asset_key.to_user_string(), materialization.metadata)
+        if row.requests == "-":  # a dbt model or another transformation
+            return f"  ✓ {row.asset}: built, {row.rows} rows, {row.seconds:.1f} s"
         return (
-            f"  ✓ {row.table}: {row.rows} rows published, {row.quarantined} quarantined, "
+            f"  ✓ {row.asset}: {row.rows} rows published, {row.quarantined} quarantined, "
             f"{row.requests} requests, {row.seconds:.1f} s"
         )
+    if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+        evaluation = event.event_specific_data
+        summary.add_check(evaluation.asset_key.to_user_string(), evaluation.check_name,
+                          evaluation.passed, evaluation.severity.value)
+        if not evaluation.passed:
+            return f"  ! check {evaluation.check_name} on " \
+                   f"{evaluation.asset_key.to_user_string()} failed ({evaluation.severity.value})"
+        return None
     if event.event_type == dg.DagsterEventType.STEP_START:
         return f"  ▶ {event.step_key}"
     if event.event_type == dg.DagsterEventType.STEP_FAILURE:
@@ -110,6 +123,7 @@ def run(
         f"{options.window_ms} ms) and the embedded PostgreSQL …",
         flush=True,
     )
+    prepare_manifest()
     sandbox = services.start(data, options)
     os.environ.update(sandbox.env)
     try:

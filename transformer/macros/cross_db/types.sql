@@ -1,0 +1,117 @@
+{#
+  Money, time and local-time conversions, one definition per warehouse.
+  The BigQuery versions are written from the BigQuery docs and untested (docs/transformer.md).
+#}
+
+{#
+  Money as an exact decimal(18,4), never a float: the sources send 4-decimal strings
+  ("397320.0000") or JSON numbers (97800.0), both cast from their text.
+#}
+{% macro to_money(expression) -%}
+    {{ return(adapter.dispatch('to_money')(expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__to_money(expression) -%}
+    cast({{ expression }} as decimal(18, 4))
+{%- endmacro %}
+
+{% macro bigquery__to_money(expression) -%}
+    cast({{ expression }} as numeric(18, 4))
+{%- endmacro %}
+
+
+
+{#
+  An exchange rate as an exact decimal with 10 places (BigCommerce sends "0.0007407407").
+  BigQuery's NUMERIC keeps only 9 places, hence BIGNUMERIC there.
+#}
+{% macro to_exchange_rate(expression) -%}
+    {{ return(adapter.dispatch('to_exchange_rate')(expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__to_exchange_rate(expression) -%}
+    cast({{ expression }} as decimal(20, 10))
+{%- endmacro %}
+
+{% macro bigquery__to_exchange_rate(expression) -%}
+    cast({{ expression }} as bignumeric(20, 10))
+{%- endmacro %}
+
+{#
+  An amount in the store's default currency (KRW) from an amount in the order's currency and
+  BigCommerce's `currency_exchange_rate` (order currency per 1 KRW: 1.0 for KRW orders,
+  0.0007407407 for USD), rounded to whole won since KRW has no minor unit.
+#}
+{% macro to_krw(amount, exchange_rate) -%}
+    {{ return(adapter.dispatch('to_krw')(amount, exchange_rate)) }}
+{%- endmacro %}
+
+{#-
+  DuckDB divides decimals as DOUBLE; at these magnitudes (< 10^12 won) its error is far below
+  half a won, so rounding to whole won gives the exact answer.
+-#}
+{% macro duckdb__to_krw(amount, exchange_rate) -%}
+    cast(round({{ amount }} / {{ exchange_rate }}, 0) as decimal(18, 4))
+{%- endmacro %}
+
+{% macro bigquery__to_krw(amount, exchange_rate) -%}
+    cast(round({{ amount }} / {{ exchange_rate }}, 0) as numeric(18, 4))
+{%- endmacro %}
+
+
+{# RFC-2822 text (BigCommerce v2: "Thu, 06 Nov 2025 22:21:21 +0000") to a UTC timestamp; '' is NULL. #}
+{% macro parse_rfc2822(expression) -%}
+    {{ return(adapter.dispatch('parse_rfc2822')(expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__parse_rfc2822(expression) -%}
+    strptime(nullif({{ expression }}, ''), '%a, %d %b %Y %H:%M:%S %z')
+{%- endmacro %}
+
+{% macro bigquery__parse_rfc2822(expression) -%}
+    parse_timestamp('%a, %d %b %Y %H:%M:%S %z', nullif({{ expression }}, ''))
+{%- endmacro %}
+
+
+{# ISO-8601 text ("2026-09-13T10:10:49Z", "2026-10-02T07:27:02+00:00") to a UTC timestamp; '' is NULL. #}
+{% macro parse_iso8601(expression) -%}
+    {{ return(adapter.dispatch('parse_iso8601')(expression)) }}
+{%- endmacro %}
+
+{% macro duckdb__parse_iso8601(expression) -%}
+    cast(nullif({{ expression }}, '') as timestamptz)
+{%- endmacro %}
+
+{#- TIMESTAMP(string) takes the canonical form with `T` and a `Z` or `+HH:MM` zone. -#}
+{% macro bigquery__parse_iso8601(expression) -%}
+    timestamp(nullif({{ expression }}, ''))
+{%- endmacro %}
+
+
+{# A UTC timestamp as local wall-clock time (a timestamp without zone) in `var('local_timezone')`. #}
+{% macro to_local_time(timestamp) -%}
+    {{ return(adapter.dispatch('to_local_time')(timestamp)) }}
+{%- endmacro %}
+
+{% macro duckdb__to_local_time(timestamp) -%}
+    timezone('{{ var("local_timezone") }}', {{ timestamp }})
+{%- endmacro %}
+
+{% macro bigquery__to_local_time(timestamp) -%}
+    datetime({{ timestamp }}, '{{ var("local_timezone") }}')
+{%- endmacro %}
+
+
+{# `timestamp` minus a number of hours, staying a timestamp with zone. #}
+{% macro timestamp_minus_hours(timestamp, hours) -%}
+    {{ return(adapter.dispatch('timestamp_minus_hours')(timestamp, hours)) }}
+{%- endmacro %}
+
+{% macro duckdb__timestamp_minus_hours(timestamp, hours) -%}
+    ({{ timestamp }} - to_hours(cast({{ hours }} as bigint)))
+{%- endmacro %}
+
+{#- Not dbt.dateadd: on BigQuery it returns a DATETIME, which does not compare with a TIMESTAMP. -#}
+{% macro bigquery__timestamp_minus_hours(timestamp, hours) -%}
+    timestamp_sub({{ timestamp }}, interval {{ hours }} hour)
+{%- endmacro %}

@@ -1,0 +1,36 @@
+with
+
+source as (
+
+    select * from {{ source('wise', 'point_transactions') }}
+
+),
+
+parsed as (
+
+    select
+        _pk as point_transaction_id,
+        {{ json_int('record', '$.customer_id') }} as customer_id,
+        -- set for earn and redeem; may name an order BigCommerce does not (or no longer) list
+        {{ json_int('record', '$.order_id') }} as order_id,
+        {{ json_text('record', '$.transaction_type') }} as transaction_type,
+        {{ json_int('record', '$.points') }} as points,
+        {{ json_int('record', '$.balance_after') }} as balance_after,
+        {{ json_text('record', '$.description') }} as description,
+        {{ parse_iso8601(json_text('record', '$.created_at')) }} as created_at,
+        {{ parse_iso8601(json_text('record', '$.updated_at')) }} as modified_at,
+        _extracted_at as extracted_at
+    from source
+
+),
+
+final as (
+
+    select
+        *,
+        {{ to_local_time('created_at') }} as created_at_kst
+    from parsed
+
+)
+
+select * from final
