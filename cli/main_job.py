@@ -8,12 +8,13 @@ event log and prints each step's progress; at the end it prints one summary row 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import dagster as dg
 
@@ -77,16 +78,24 @@ def _describe(entry: dg.EventLogEntry, summary: Summary) -> str | None:
         )
     if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
         evaluation = event.event_specific_data
-        summary.add_check(evaluation.asset_key.to_user_string(), evaluation.check_name,
-                          evaluation.passed, evaluation.severity.value)
+        summary.add_check(
+            evaluation.asset_key.to_user_string(),
+            evaluation.check_name,
+            evaluation.passed,
+            evaluation.severity.value,
+        )
         if not evaluation.passed:
-            return f"  ! check {evaluation.check_name} on " \
-                   f"{evaluation.asset_key.to_user_string()} failed ({evaluation.severity.value})"
+            return (
+                f"  ! check {evaluation.check_name} on "
+                f"{evaluation.asset_key.to_user_string()} failed ({evaluation.severity.value})"
+            )
         return None
     if event.event_type == dg.DagsterEventType.STEP_START:
         return f"  ▶ {event.step_key}"
     if event.event_type == dg.DagsterEventType.STEP_FAILURE:
         error = event.step_failure_data.error
+        while error is not None and error.cause is not None:  # Dagster wraps the user's error
+            error = error.cause
         reason = error.message.strip().splitlines()[0] if error else "unknown error"
         summary.failures.append(f"{event.step_key}: {reason}")
         return f"  ✗ {event.step_key}: {reason}"
@@ -94,17 +103,25 @@ def _describe(entry: dg.EventLogEntry, summary: Summary) -> str | None:
 
 
 @contextmanager
-def _stderr_to(path: Path) -> Iterator[None]:
-    """Send this process's and its children's stderr (Dagster's engine chatter) to a file."""
+def _engine_output_to(path: Path) -> Iterator[TextIO]:
+    """Send this process's and its children's stdout and stderr (Dagster's engine log, dbt's
+    console) to a file; yields a stream to the real terminal for the progress lines."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    saved = os.dup(2)
+    sys.stdout.flush()
+    saved = os.dup(1), os.dup(2)
     with open(path, "ab") as log:
+        os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
+    terminal = os.fdopen(os.dup(saved[0]), "w", buffering=1)
     try:
-        yield
+        yield terminal
     finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+        terminal.close()
+        sys.stdout.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
 
 
 def run(
@@ -132,16 +149,19 @@ def run(
             outcome: dict[str, dg.JobExecutionResult] = {}
 
             def execute() -> None:
-                outcome["result"] = dg.execute_job(
-                    dg.reconstructable(etl_pipeline_job),
-                    instance,
-                    run_config=run_config(hours_lookback, full_refresh, max_concurrent),
-                    tags={LAUNCH_TAG: launch},
-                )
+                try:
+                    outcome["result"] = dg.execute_job(
+                        dg.reconstructable(etl_pipeline_job),
+                        instance,
+                        run_config=run_config(hours_lookback, full_refresh, max_concurrent),
+                        tags={LAUNCH_TAG: launch},
+                    )
+                except Exception as error:  # e.g. definitions that do not load
+                    outcome["error"] = error
 
             summary = Summary()
             engine_log = data.dagster_home / "main-job.log"
-            with _stderr_to(engine_log):
+            with _engine_output_to(engine_log) as terminal:
                 worker = threading.Thread(target=execute, name="etl_pipeline")
                 worker.start()
                 events = _events(instance, launch)
@@ -150,12 +170,14 @@ def run(
                     for entry in iter(lambda: next(events), None):
                         line = _describe(entry, summary)
                         if line:
-                            print(line, flush=True)
+                            print(line, file=terminal)
                     if not alive:
                         break
                     worker.join(1.0)
             result = outcome.get("result")
             print(summary.table(), flush=True)
+            if "error" in outcome:
+                print(f"the run could not start: {outcome['error']}", flush=True)
             succeeded = bool(result and result.success)
             print(
                 f"run {result.run_id if result else '?'}: "

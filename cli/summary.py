@@ -36,9 +36,15 @@ class Summary:
             return default if found is None else found
 
         seconds = value("seconds", value("Execution Duration", 0.0))
-        row = Row(asset, value("dagster/row_count"), value("rows_quarantined"),
-                  value("requests", value("queries")), value("throttled_429"),
-                  value("retries"), float(seconds))
+        row = Row(
+            asset,
+            value("dagster/row_count"),
+            value("rows_quarantined"),
+            value("requests", value("queries")),
+            value("throttled_429"),
+            value("retries"),
+            float(seconds),
+        )
         self.rows.append(row)
         return row
 
@@ -53,17 +59,37 @@ class Summary:
         return ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
 
     def table(self) -> str:
-        header = ("asset", "rows", "quarantined", "requests", "429s", "retries", "seconds",
-                  "checks")
-        body = [(r.asset, r.rows, r.quarantined, r.requests, r.throttled, r.retries,
-                 f"{r.seconds:.1f}", self._checks_cell(r.asset))
-                for r in sorted(self.rows, key=lambda r: r.asset)]
+        header = (
+            "asset",
+            "rows",
+            "quarantined",
+            "requests",
+            "429s",
+            "retries",
+            "seconds",
+            "checks",
+        )
+        body = [
+            (
+                r.asset,
+                r.rows,
+                r.quarantined,
+                r.requests,
+                r.throttled,
+                r.retries,
+                f"{r.seconds:.1f}",
+                self._checks_cell(r.asset),
+            )
+            for r in sorted(self.rows, key=lambda r: r.asset)
+        ]
         columns = zip(header, *body, strict=True)
         widths = [max(len(str(cell)) for cell in column) for column in columns]
         lines = ["", "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
         lines.append("  ".join("-" * w for w in widths))
-        lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-                  for row in body]
+        lines += [
+            "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+            for row in body
+        ]
         lines += [f"FAILED CHECK {check}" for check in self.failed_checks]
         lines += [f"FAILED STEP {failure}" for failure in self.failures]
         return "\n".join(lines)

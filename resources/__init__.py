@@ -9,7 +9,7 @@ from resources.bigcommerce import BigCommerceResource
 from resources.environment import DataDir, environment
 from resources.postgres import PostgresResource
 from resources.raw_zone import RawZoneResource
-from resources.transformer import dbt_target, transformer_project
+from resources.transformer import dbt_executable, dbt_target, transformer_project
 
 
 def _bigcommerce(env: str) -> BigCommerceResource:
@@ -35,6 +35,10 @@ def defs() -> dg.Definitions:
             "wise_postgres": PostgresResource(url=dg.EnvVar("WISE_POSTGRES_URL")),
             # The raw zone stays on local Parquet + DuckDB until the BigQuery raw zone lands.
             "raw_zone": RawZoneResource(root=str(data.raw), warehouse=str(data.warehouse)),
-            "dbt": DbtCliResource(project_dir=transformer_project(), target=dbt_target()),
+            "dbt": DbtCliResource(
+                project_dir=transformer_project(),
+                target=dbt_target(),
+                dbt_executable=dbt_executable(),
+            ),
         }
     )

@@ -26,6 +26,11 @@ class TransformerSetupError(RuntimeError):
     """The dbt project cannot be used as it is; the message says how to fix it."""
 
 
+def dbt_executable() -> str:
+    """The dbt installed beside this Python (the venv's), whatever PATH says."""
+    return str(Path(sys.executable).with_name("dbt"))
+
+
 def dbt_target() -> str:
     return "prod" if environment() == "prod" else "local"
 
@@ -83,10 +88,20 @@ def prepare_manifest(project_dir: Path = TRANSFORMER_DIR) -> Path:
         return manifest
     check_profile(project_dir, "local")
     done = subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "parse", "--quiet",
-         "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
-         "--target", "local"],
-        capture_output=True, text=True, cwd=project_dir,
+        [
+            dbt_executable(),
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(project_dir),
+            "--profiles-dir",
+            str(project_dir),
+            "--target",
+            "local",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=project_dir,
     )
     if done.returncode != 0:
         raise TransformerSetupError(f"`dbt parse` failed:\n{done.stdout}{done.stderr}")

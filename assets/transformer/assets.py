@@ -16,6 +16,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from pydantic import Field
 
+from assets.transformer.metadata import model_metadata
 from assets.transformer.translator import GovernanceTranslator
 from resources.raw_zone import RawZoneResource, warehouse_lock
 from resources.transformer import check_profile, manifest_path
@@ -36,8 +37,11 @@ def failures(run_results: dict[str, Any], manifest: dict[str, Any], target_path:
         if result.get("status") not in FAILED:
             continue
         node = manifest.get("nodes", {}).get(result["unique_id"], {})
-        compiled = target_path / "compiled" / node.get("package_name", "") / node.get(
-            "original_file_path", ""
+        compiled = (
+            target_path
+            / "compiled"
+            / node.get("package_name", "")
+            / node.get("original_file_path", "")
         )
         message = " ".join(str(result.get("message") or "").split())[:300]
         status = f"{result['unique_id']} ({result['status']})"
@@ -45,11 +49,18 @@ def failures(run_results: dict[str, Any], manifest: dict[str, Any], target_path:
     return lines
 
 
+def _unique_id(event: Any) -> str | None:
+    value = getattr(event, "metadata", {}).get("unique_id")
+    return getattr(value, "value", value)
+
+
 def build_transformer_assets(
     project: DbtProject, translator: GovernanceTranslator
 ) -> dg.AssetsDefinition:
     @dbt_assets(
-        manifest=manifest_path(project), project=project, dagster_dbt_translator=translator,
+        manifest=manifest_path(project),
+        project=project,
+        dagster_dbt_translator=translator,
         name="transformer",
     )
     def transformer(
@@ -62,12 +73,19 @@ def build_transformer_assets(
         # profiles.yml reads the warehouse path from the environment (see its comment).
         os.environ["GOV_WAREHOUSE_PATH"] = raw_zone.warehouse
         args = ["build", *(["--full-refresh"] if config.full_refresh else [])]
-        with warehouse_lock(Path(raw_zone.warehouse)):
+        manifest = json.loads(Path(manifest_path(project)).read_text())
+        warehouse = Path(raw_zone.warehouse)
+        with warehouse_lock(warehouse):
             invocation = dbt.cli(args, context=context, raise_on_error=False)
-            yield from invocation.stream()
+            # Held back until dbt exits: only then can the warehouse be read for row counts.
+            events = list(invocation.stream())
+            built = [_unique_id(e) for e in events if isinstance(e, dg.Output)]
+            counts = model_metadata(warehouse, manifest, filter(None, built))
+        for event in events:
+            extra = counts.get(_unique_id(event) or "")
+            yield event.with_metadata({**event.metadata, **extra}) if extra else event
         if not invocation.is_successful():
             run_results = invocation.get_artifact("run_results.json")
-            manifest = json.loads(Path(manifest_path(project)).read_text())
             lines = failures(run_results, manifest, invocation.target_path)
             raise dg.Failure(
                 description="dbt build failed:\n" + "\n".join(lines or [invocation.get_error()]),

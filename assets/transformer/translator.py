@@ -35,6 +35,11 @@ def _meta(props: Mapping[str, Any]) -> Mapping[str, Any]:
     return props.get("config", {}).get("meta", {}) or props.get("meta", {})
 
 
+def _tests_a_source(manifest: Mapping[str, Any], test_id: str) -> bool:
+    test = manifest.get("nodes", {}).get(test_id, {})
+    return any(node.startswith("source.") for node in test.get("depends_on", {}).get("nodes", []))
+
+
 class GovernanceTranslator(DagsterDbtTranslator):
     """Maps sources to extraction assets, groups models by folder, carries owners."""
 
@@ -59,6 +64,18 @@ class GovernanceTranslator(DagsterDbtTranslator):
                 )
             return self._sources[raw_table]
         return super().get_asset_key(dbt_resource_props)
+
+    def get_asset_check_spec(
+        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: Any
+    ) -> dg.AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is not None and _tests_a_source(manifest, unique_id):
+            # A blocking check on an extraction asset would make every asset downstream of it
+            # (say, order products after orders) wait for the dbt step that runs the test,
+            # splitting `dbt build` in two. dbt still skips the models behind a failing
+            # error-severity source test, so the data stays protected.
+            return spec._replace(blocking=False)
+        return spec
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return _folder(dbt_resource_props)
