@@ -15,3 +15,11 @@ def wise_postgres(tmp_path_factory):
     sandbox = start_postgres(tmp_path_factory.mktemp("wise_pg"), size=SIZE)
     yield sandbox
     sandbox.server.cleanup()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_manifest():
+    """The definitions need `transformer/target/manifest.json`; build it once per session."""
+    from resources.transformer import prepare_manifest
+
+    return prepare_manifest()

@@ -30,6 +30,13 @@ class TransformConfig(dg.Config):
     )
 
 
+def _compiled_sql(target_path: Path, node: dict[str, Any]) -> Path | str:
+    """Where dbt wrote the node's compiled SQL (a generic test's sits under its yml's path)."""
+    name = Path(node.get("path", "")).name
+    found = sorted((target_path / "compiled").rglob(name)) if name else []
+    return found[0] if found else "not compiled"
+
+
 def failures(run_results: dict[str, Any], manifest: dict[str, Any], target_path: Path) -> list[str]:
     """One line per failed node: what it is, why it failed, where its compiled SQL is."""
     lines = []
@@ -37,12 +44,7 @@ def failures(run_results: dict[str, Any], manifest: dict[str, Any], target_path:
         if result.get("status") not in FAILED:
             continue
         node = manifest.get("nodes", {}).get(result["unique_id"], {})
-        compiled = (
-            target_path
-            / "compiled"
-            / node.get("package_name", "")
-            / node.get("original_file_path", "")
-        )
+        compiled = _compiled_sql(target_path, node)
         message = " ".join(str(result.get("message") or "").split())[:300]
         status = f"{result['unique_id']} ({result['status']})"
         lines.append(f"{status}: {message} [compiled SQL: {compiled}]")

@@ -74,3 +74,16 @@ def published_counts(zone: RawZone) -> dict[str, tuple[int, int]]:
                 f"SELECT count(*), count(DISTINCT _pk) FROM {spec.ref.schema}.{spec.ref.table}"
             ).fetchone()
     return counts
+
+
+def pipeline_resources(api, wise_postgres, data_dir: Path) -> dict:
+    """Extraction resources plus dbt on the same warehouse."""
+    from dagster_dbt import DbtCliResource
+
+    from resources.transformer import dbt_executable, transformer_project
+
+    return {
+        **extraction_resources(api, wise_postgres, data_dir),
+        "dbt": DbtCliResource(project_dir=transformer_project(), target="local",
+                              dbt_executable=dbt_executable()),
+    }

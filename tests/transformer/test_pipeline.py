@@ -1,0 +1,107 @@
+"""The whole asset graph through Dagster: extraction, `dbt build` on DuckDB, notifications.
+
+The marts are reconciled with figures the test computes itself from the sandbox's ground truth
+and the PostgreSQL source, not from the warehouse.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import psycopg
+import pytest
+
+from assets import defs as asset_defs
+from sandbox.bigcommerce.server import running_sandbox
+from tests.assets.support import pipeline_resources, sandbox_config
+
+pytestmark = pytest.mark.slow
+COMPLETED = {"Completed", "Shipped"}
+
+
+def all_assets() -> list:
+    return list(asset_defs().assets)
+
+
+def dbt_assets() -> dg.AssetsDefinition:
+    return next(a for a in all_assets() if a.op.name == "transformer")
+
+
+def materialize(resources: dict, selection=None, run_config=None) -> dg.ExecuteInProcessResult:
+    return dg.materialize(all_assets(), resources=resources, selection=selection,
+                          run_config=run_config, raise_on_error=False)
+
+
+def query(warehouse: str, sql: str) -> list[tuple]:
+    connection = duckdb.connect(warehouse, read_only=True)
+    try:
+        return connection.execute(sql).fetchall()
+    finally:
+        connection.close()
+
+
+def krw(order: dict) -> Decimal:
+    total = Decimal(order["total_inc_tax"]) / Decimal(order["currency_exchange_rate"])
+    return total.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+
+
+def test_every_model_builds_every_test_passes_and_the_marts_reconcile(tmp_path, wise_postgres):
+    with running_sandbox(sandbox_config()) as api:
+        resources = pipeline_resources(api, wise_postgres, tmp_path)
+        result = materialize(resources)
+        data = api.dataset
+    assert result.success
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    models = {key.to_user_string() for key in dbt_assets().keys}
+    assert models <= materialized and "op_product_notification_event" in materialized
+    evaluations = result.get_asset_check_evaluations()
+    assert len(evaluations) > 150
+    assert [e.check_name for e in evaluations if not e.passed] == []
+
+    warehouse = resources["raw_zone"].warehouse
+    completed = [o for o in data.orders if o["status"] in COMPLETED and not o["is_deleted"]]
+    items = sum(len(data.order_products[o["id"]]) for o in completed)
+    mart_items = query(warehouse, "SELECT count(*) FROM analytics.mart_complete_purchase_order")
+    assert mart_items == [(items,)]
+
+    by_customer: dict[int, Decimal] = Counter()
+    for order in completed:
+        by_customer[order["customer_id"]] += krw(order)
+    mart = dict(query(warehouse, "SELECT customer_id, completed_revenue_krw "
+                                 "FROM analytics.mart_customer_value"))
+    assert len(mart) == len(data.customers)
+    assert {c: v for c, v in mart.items() if v} == {c: v for c, v in by_customer.items() if c}
+
+    with psycopg.connect(wise_postgres.admin_url) as connection:
+        balances = dict(connection.execute(
+            "SELECT DISTINCT ON (customer_id) customer_id, balance_after FROM point_transaction "
+            "ORDER BY customer_id, created_at DESC, id DESC").fetchall())
+    points = dict(query(warehouse, "SELECT customer_id, points_balance "
+                                   "FROM analytics.mart_customer_value"))
+    assert {c: b for c, b in points.items() if c in balances} == balances
+
+
+def test_a_failing_error_test_blocks_everything_downstream(tmp_path, wise_postgres):
+    """Negative order totals from the sandbox: dbt's error test fails, fct_order and the marts
+    are not built, and the run fails naming the test and its compiled SQL."""
+    fault = {"endpoint": "orders", "kind": "negative_total", "fraction": 0.05}
+    with running_sandbox(sandbox_config([fault])) as api:
+        resources = pipeline_resources(api, wise_postgres, tmp_path)
+        result = materialize(resources)
+    assert not result.success
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert any("order_total_not_negative" in e.check_name for e in failed)
+    assert all(e.severity == dg.AssetCheckSeverity.ERROR for e in failed if "total" in e.check_name)
+    built = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert {"src_order", "stg_bigcommerce__orders"} <= built
+    assert not built & {"fct_order", "fct_order_item", "mart_complete_purchase_order",
+                        "mart_customer_value", "op_product_notification_event"}
+    error = result.failure_data_for_node("transformer").error
+    message = (error.cause or error).message
+    assert "order_total_not_negative" in message and "compiled SQL:" in message
+    compiled = Path(message.split("[compiled SQL: ", 1)[1].split("]", 1)[0])
+    assert compiled.exists() and "total" in compiled.read_text()
