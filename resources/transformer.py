@@ -71,8 +71,9 @@ def check_profile(project_dir: Path = TRANSFORMER_DIR, target: str | None = None
     try:
         outputs = yaml.safe_load(profiles.read_text())["commerce_governance"]["outputs"]
     except (OSError, yaml.YAMLError, KeyError, TypeError) as error:
+        reason = " ".join(str(error).split())  # YAML errors span lines; the message must not
         raise TransformerSetupError(
-            f"{profiles} is unreadable ({type(error).__name__}: {error}); restore it from git "
+            f"{profiles} is unreadable ({type(error).__name__}: {reason}); restore it from git "
             "or fix the YAML"
         ) from None
     if target not in outputs:

@@ -84,6 +84,23 @@ def test_every_model_builds_every_test_passes_and_the_marts_reconcile(tmp_path, 
                                    "FROM analytics.mart_customer_value"))
     assert {c: b for c, b in points.items() if c in balances} == balances
 
+    # Notifications: past buyers of on-sale products with stock, once per customer and product.
+    in_stock = {item["identity"]["product_id"] for item in data.inventory_items
+                if any(loc["available_to_sell"] > 0 for loc in item["locations"])}
+    eligible = {p["id"] for p in data.products if (p["sale_price"] or 0) > 0} & in_stock
+    customers = {c["id"] for c in data.customers}
+    expected = {(o["customer_id"], item["product_id"]) for o in data.orders
+                for item in data.order_products[o["id"]]
+                if o["customer_id"] in customers and item["product_id"] in eligible}
+    events = set(query(warehouse, "SELECT customer_id, product_id "
+                                  "FROM ops.product_notification_event"))
+    assert events == expected and events
+    again = materialize(resources, selection=dg.AssetSelection.assets(
+        "op_product_notification_event"))
+    metadata = again.asset_materializations_for_node("op_product_notification_event")[0].metadata
+    assert metadata["inserted"].value == 0  # deduplicated per day
+    assert metadata["dagster/row_count"].value == len(expected)
+
 
 def test_a_failing_error_test_blocks_everything_downstream(tmp_path, wise_postgres):
     """Negative order totals from the sandbox: dbt's error test fails, fct_order and the marts
