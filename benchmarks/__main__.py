@@ -6,10 +6,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks import extraction, memory
+from benchmarks import extraction, memory, transformer
 from benchmarks.report import machine
 
-BENCHMARKS = {"extraction": extraction.run, "memory": memory.run}
+BENCHMARKS = {
+    "extraction": extraction.run,
+    "memory": memory.run,
+    "transformer": transformer.run,
+}
 
 
 def main(argv: list[str]) -> int:
