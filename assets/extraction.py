@@ -138,7 +138,7 @@ class Extraction:
                 )
         self._progress()
 
-    def _progress(self, stats: dict[str, Any] | None = None) -> None:
+    def _progress(self) -> None:
         now = time.monotonic()
         if now - self._last_progress >= PROGRESS_EVERY_S:
             self._last_progress = now

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import duckdb
 
+from assets.transformer.metadata import model_relation
 from resources.raw_zone import RawZoneResource, warehouse_lock
 from resources.transformer import manifest_path, transformer_project
 
@@ -58,9 +59,7 @@ ON CONFLICT DO NOTHING
 def _relations() -> dict[str, str]:
     """The warehouse relation of each upstream model, as dbt named it."""
     manifest = json.loads(Path(manifest_path(transformer_project())).read_text())
-    # Schema and alias only: the database part of `relation_name` is the warehouse file's name
-    # at parse time, which need not be this run's file.
-    by_name = {n["name"]: f'"{n["schema"]}"."{n["alias"]}"' for n in manifest["nodes"].values()
+    by_name = {n["name"]: model_relation(n) for n in manifest["nodes"].values()
                if n["resource_type"] == "model"}
     return {"inventory": by_name[UPSTREAM_MODELS[0]], "items": by_name[UPSTREAM_MODELS[1]],
             "customers": by_name[UPSTREAM_MODELS[2]]}

@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 import dagster as dg
 
+from automation.alerting import root_error
 from cli.instance import dagster_instance
 from cli.summary import Summary
 from resources.environment import DataDir
@@ -93,9 +94,7 @@ def _describe(entry: dg.EventLogEntry, summary: Summary) -> str | None:
     if event.event_type == dg.DagsterEventType.STEP_START:
         return f"  ▶ {event.step_key}"
     if event.event_type == dg.DagsterEventType.STEP_FAILURE:
-        error = event.step_failure_data.error
-        while error is not None and error.cause is not None:  # Dagster wraps the user's error
-            error = error.cause
+        error = root_error(event.step_failure_data.error)
         reason = error.message.strip().splitlines()[0] if error else "unknown error"
         summary.failures.append(f"{event.step_key}: {reason}")
         return f"  ✗ {event.step_key}: {reason}"

@@ -15,7 +15,9 @@ import dagster as dg
 import duckdb
 
 
-def _relation(node: Mapping[str, Any]) -> str:
+def model_relation(node: Mapping[str, Any]) -> str:
+    """`"schema"."alias"`: the database part of dbt's `relation_name` is the warehouse file's
+    name at parse time, which need not be this run's file."""
     return f'"{node["schema"]}"."{node["alias"]}"'
 
 
@@ -30,7 +32,7 @@ def model_metadata(
             node = manifest["nodes"].get(unique_id)
             if node is None or node["resource_type"] != "model":
                 continue
-            relation = _relation(node)
+            relation = model_relation(node)
             (rows,) = connection.execute(f"SELECT count(*) FROM {relation}").fetchone()
             described = connection.execute(f"DESCRIBE {relation}").fetchall()
             documented = node.get("columns", {})
