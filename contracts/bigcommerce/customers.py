@@ -1,0 +1,104 @@
+"""Contract for `bigcommerce.customers` (`GET /v3/customers`), the CRM team's table.
+
+Strict: a new field in the customer record may carry personal data nobody has classified yet,
+so an unknown column blocks the batch until the contract says what it is.
+"""
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from contracts.base import Contract, Expectation, Owner
+from contracts.rules import EMAIL
+
+
+class Customers(pa.DataFrameModel):
+    id: Series[int] = pa.Field(ge=1, unique=True, description="Customer id in BigCommerce.")
+    email: Series[str] = pa.Field(
+        str_matches=EMAIL, description="Login and contact e-mail.", metadata={"pii": "email"}
+    )
+    first_name: Series[str] = pa.Field(description="Given name.", metadata={"pii": "name"})
+    last_name: Series[str] = pa.Field(description="Family name.", metadata={"pii": "name"})
+    company: Series[str] = pa.Field(description="Company name, empty for individuals.")
+    phone: Series[str] = pa.Field(description="Contact phone number.", metadata={"pii": "phone"})
+    registration_ip_address: Series[str] = pa.Field(
+        description="IP address the account was registered from.", metadata={"pii": "ip"}
+    )
+    notes: Series[str] = pa.Field(
+        description="Staff notes about the customer.", metadata={"pii": "free_text"}
+    )
+    tax_exempt_category: Series[str] = pa.Field(description="Tax exemption code, usually empty.")
+    customer_group_id: Series[int] = pa.Field(ge=0, description="Customer group (0 = none).")
+    date_created: Series[pd.DatetimeTZDtype] = pa.Field(
+        dtype_kwargs={"unit": "ns", "tz": "UTC"},
+        description="When the account was created (UTC).",
+        metadata={"format": "iso8601"},
+    )
+    date_modified: Series[pd.DatetimeTZDtype] = pa.Field(
+        dtype_kwargs={"unit": "ns", "tz": "UTC"},
+        description="Last change to the account (UTC); the extraction watermark.",
+        metadata={"format": "iso8601"},
+    )
+    address_count: Series[int] = pa.Field(ge=0, description="Number of saved addresses.")
+    attribute_count: Series[int] = pa.Field(ge=0, description="Number of customer attributes.")
+    addresses: Series[object] = pa.Field(
+        description="Saved addresses (JSON array of address objects).",
+        metadata={"pii": "address"},
+    )
+    attributes: Series[object] = pa.Field(description="Customer attribute values (JSON array).")
+    form_fields: Series[object] = pa.Field(
+        description="Answers to custom account form fields (JSON array).",
+        metadata={"pii": "free_text"},
+    )
+    store_credit_amounts: Series[object] = pa.Field(description="Store credit (JSON array).")
+    accepts_product_review_abandoned_cart_emails: Series[bool] = pa.Field(
+        description="Marketing consent for review and abandoned-cart e-mails."
+    )
+    origin_channel_id: Series[int] = pa.Field(ge=1, description="Channel the customer signed up on.")
+    channel_ids: Series[object] = pa.Field(description="Channels the customer can use (JSON array).")
+
+    class Config:
+        description = "BigCommerce customer accounts with addresses, attributes and store credit."
+        coerce = True
+        strict = True
+
+
+CONTRACT = Contract(
+    source="bigcommerce",
+    table="customers",
+    model=Customers,
+    owner=Owner(team="crm", email="crm-data@commerce.example"),
+    primary_key="id",
+    modified_column="date_modified",
+    max_quarantine_fraction=0.05,
+    expectations=(
+        Expectation(
+            "expect_table_row_count_to_be_between",
+            {"min_value": 0, "max_value": 5_000_000},
+            on_failure="block",
+            why="A batch bigger than the whole customer base means the window logic broke.",
+        ),
+        Expectation(
+            "expect_column_values_to_be_unique",
+            {"column": "id"},
+            why="One row per customer in a batch; a repeated id means paging went wrong.",
+        ),
+        Expectation(
+            "expect_column_pair_values_a_to_be_greater_than_b",
+            {"column_A": "date_modified", "column_B": "date_created", "or_equal": True},
+            why="An account cannot change before it exists.",
+        ),
+        Expectation(
+            "expect_column_values_to_be_in_set",
+            {"column": "customer_group_id", "value_set": [0, 1, 2, 3], "mostly": 0.99},
+            on_failure="warn",
+            why="The store has four customer groups; others mean a new group nobody mapped.",
+        ),
+        Expectation(
+            "expect_column_values_to_match_regex",
+            {"column": "phone", "regex": r"^0\d{1,2}-\d{3,4}-\d{4}$", "mostly": 0.95},
+            on_failure="warn",
+            why="Korean phone numbers; a drift here breaks notification delivery.",
+        ),
+    ),
+)
