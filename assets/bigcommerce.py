@@ -8,7 +8,7 @@ factory turns each pair into an asset, so adding a stream is a spec and, at most
 # No `from __future__ import annotations` here: Dagster resolves the asset functions'
 # parameter annotations (config and resources) when the assets are defined.
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from email.utils import format_datetime
 
 import dagster as dg
@@ -16,7 +16,8 @@ import dagster as dg
 from assets.extraction import Extraction, ExtractionConfig, ExtractionSpec, extract
 from assets.records import RecordShape
 from resources.bigcommerce import BigCommerceClient, BigCommerceResource
-from resources.raw_zone import RawZoneResource, TableRef
+from contracts import contract_for
+from resources.raw_zone import RawZoneResource
 
 KINDS = frozenset({"bigcommerce", "python", "parquet"})
 
@@ -91,8 +92,6 @@ def _spec(
     name: str,
     table: str,
     group: str,
-    owner: str,
-    description: str,
     label: str,
     shape: RecordShape,
     *,
@@ -101,70 +100,43 @@ def _spec(
 ) -> ExtractionSpec:
     return ExtractionSpec(
         name=name,
-        ref=TableRef("bigcommerce", table, snapshot=snapshot),
+        contract=contract_for("bigcommerce", table),
         shape=shape,
         group=group,
-        description=description,
-        owners=(owner,),
         kinds=KINDS,
         source_label=label,
         deps=deps,
+        snapshot=snapshot,
     )
 
 
 V3_TIME = RecordShape("id", "date_modified", "iso8601")
-CUSTOMERS = _spec(
-    "src_customer",
-    "customers",
-    "customer",
-    "team:crm",
-    "BigCommerce customers with addresses, attributes, form fields and store credit.",
-    "GET /v3/customers",
-    V3_TIME,
-)
+CUSTOMERS = _spec("src_customer", "customers", "customer", "GET /v3/customers", V3_TIME)
 METAFIELDS = _spec(
     "src_customer_metafields",
     "customer_metafields",
     "customer",
-    "team:crm",
-    "Key-value metafields attached to BigCommerce customers.",
     "GET /v3/customers/metafields",
     V3_TIME,
 )
 ORDERS = _spec(
-    "src_order",
-    "orders",
-    "order",
-    "team:commerce",
-    "BigCommerce orders (v2) with billing address and money as 4-decimal strings.",
-    "GET /v2/orders",
-    RecordShape("id", "date_modified", "rfc2822"),
+    "src_order", "orders", "order", "GET /v2/orders", RecordShape("id", "date_modified", "rfc2822")
 )
 ORDER_PRODUCTS = _spec(
     "src_order_product",
     "order_products",
     "order",
-    "team:commerce",
-    "Line items of the orders changed in the window, one request per order.",
     "GET /v2/orders/{id}/products",
     RecordShape("id"),
     deps=("src_order",),
 )
 PRODUCTS = _spec(
-    "src_product",
-    "products",
-    "product",
-    "team:merchandising",
-    "BigCommerce catalog products with their variants inline.",
-    "GET /v3/catalog/products?include=variants",
-    V3_TIME,
+    "src_product", "products", "product", "GET /v3/catalog/products?include=variants", V3_TIME
 )
 INVENTORY = _spec(
     "bigcommerce_onsale_product_inventory",
     "inventory",
     "product",
-    "team:merchandising",
-    "Inventory per variant and location for the products currently on sale.",
     "GET /v3/inventory/items",
     RecordShape("identity.variant_id"),
     snapshot=True,
@@ -200,8 +172,8 @@ def build_asset(spec: ExtractionSpec, reader: Reader) -> dg.AssetsDefinition:
         config: ExtractionConfig,
         bigcommerce: BigCommerceResource,
         raw_zone: RawZoneResource,
-    ) -> dg.MaterializeResult:
-        return extract(
+    ) -> Iterator:
+        yield from extract(
             context,
             spec,
             config,

@@ -1,15 +1,17 @@
 """What every extraction asset shares: its spec, its config, its window and write-audit-publish.
 
-An extraction streams records into a staged batch (`Extraction.add`), then `finish` runs the
-audit hook on the sealed batch and publishes it only if the audit lets it through. Any error
-on the way abandons the batch, so the table dbt reads never shows part of a run.
+An extraction streams records into a staged batch (`Extraction.add`), then `finish` audits the
+sealed batch against the table's contract (`checks.audit`): it yields the two blocking check
+results, then publishes the batch (its rejected rows to quarantine) or, when the contract
+blocks it, publishes only the quarantine and fails the step. Any error on the way abandons
+the batch, so the table dbt reads never shows part of a run.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,8 +19,11 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from assets.audit import AuditVerdict, structural_audit
 from assets.records import Parsed, RecordShape, parse_record
+from checks import contract_check_specs
+from checks.audit import BatchAudit, audit_batch
+from contracts.base import Contract
+from contracts.derive import table_schema, view_columns
 from resources.raw_zone import RawZone, StagedBatch, TableRef
 
 PROGRESS_EVERY_S = 5.0
@@ -35,30 +40,53 @@ class ExtractionConfig(dg.Config):
 
 @dataclass(frozen=True)
 class ExtractionSpec:
-    """One source table: its asset, its raw-zone table and how to read its records."""
+    """One source table: its asset, its contract and how to read its records.
+
+    The description, owners, column schema and checks all come from the contract.
+    """
 
     name: str
-    ref: TableRef
+    contract: Contract
     shape: RecordShape
     group: str
-    description: str
-    owners: tuple[str, ...]
     kinds: frozenset[str]
     source_label: str
     deps: tuple[str, ...] = ()
+    snapshot: bool = False
+
+    @property
+    def ref(self) -> TableRef:
+        return TableRef(self.contract.source, self.contract.table, snapshot=self.snapshot,
+                        columns=view_columns(self.contract))
+
+    @property
+    def description(self) -> str:
+        return self.contract.description
+
+    @property
+    def owners(self) -> list[str]:
+        return self.contract.owner.dagster_owners
+
+    @property
+    def key(self) -> dg.AssetKey:
+        return dg.AssetKey(self.name)
 
     def asset_kwargs(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "group_name": self.group,
             "description": self.description,
-            "owners": list(self.owners),
+            "owners": self.owners,
             "kinds": set(self.kinds),
             "deps": list(self.deps),
             "tags": {"source": self.ref.source},
+            "check_specs": contract_check_specs(self.contract, self.key),
             "metadata": {
                 "raw_table": f"{self.ref.schema}.{self.ref.table}",
+                "quarantine_table": self.ref.quarantine_view,
                 "source": self.source_label,
+                "contract": f"contracts/{self.contract.source}/{self.contract.table}.py",
+                "dagster/column_schema": table_schema(self.contract),
             },
         }
 
@@ -101,6 +129,7 @@ class Extraction:
     record_bytes: int = 0  # UTF-8 size of the records as staged
     fields_seen: set[str] = field(default_factory=set)
     rejects_by_rule: Counter = field(default_factory=Counter)
+    reject_columns: dict[str, str | None] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
     _last_progress: float = field(default_factory=time.monotonic)
 
@@ -129,6 +158,7 @@ class Extraction:
                 self.fields_seen.update(record)
             else:
                 self.rejects_by_rule[parsed.rule] += 1
+                self.reject_columns[parsed.rule] = parsed.column
                 self.batch.reject(
                     rule=parsed.rule,
                     column=parsed.column,
@@ -147,41 +177,43 @@ class Extraction:
                 f"{self.batch.rejected} quarantined, {now - self.started:.0f} s"
             )
 
-    def finish(self, source_stats: dict[str, Any]) -> dg.MaterializeResult:
-        """Audit the sealed batch, then publish it, or block it and raise."""
-        self.batch.seal()
-        verdict: AuditVerdict = structural_audit(self.batch, self.rejects_by_rule)
-        if not verdict.publish:
+    def finish(self, source_stats: dict[str, Any]) -> Iterator[Any]:
+        """Audit the batch, yield both check results, then publish it or block it."""
+        audit = audit_batch(self.spec.contract, self.batch, self.spec.key,
+                            self.rejects_by_rule, self.reject_columns)
+        yield from audit.check_results
+        if audit.verdict.outcome == "blocked":
             self.batch.publish_rejects()
             self.zone.sync_views([self.spec.ref])
-            self.batch.abandon(verdict.summary)
+            self.batch.abandon(audit.verdict.summary)
             raise dg.Failure(
-                description=f"{self.spec.name}: batch {self.batch.batch_id} blocked: "
-                f"{verdict.summary}",
-                metadata=self._metadata(source_stats, verdict),
+                description=f"{self.spec.name}: batch {self.batch.batch_id} blocked by its "
+                f"contract: {audit.verdict.summary}"[:2000],
+                metadata=self._metadata(source_stats, audit),
             )
+        self.batch.seal()
         self.zone.publish(self.batch)
-        metadata = self._metadata(source_stats, verdict)
+        metadata = self._metadata(source_stats, audit)
         self.context.log.info(
             f"{self.spec.name}: published {self.batch.rows} rows, quarantined "
             f"{self.batch.rejected}, in {metadata['seconds']} s"
         )
-        return dg.MaterializeResult(metadata=metadata)
+        yield dg.MaterializeResult(metadata=metadata)
 
-    def _metadata(self, source_stats: dict[str, Any], verdict: AuditVerdict) -> dict[str, Any]:
+    def _metadata(self, source_stats: dict[str, Any], audit: BatchAudit) -> dict[str, Any]:
         published = self.batch.published_path
         quarantine = self.batch.quarantine_path
         return {
             "dagster/row_count": self.batch.rows,
             "rows_quarantined": self.batch.rejected,
-            "quarantined_by_rule": dict(self.rejects_by_rule),
+            "quarantined_by_rule": audit.quarantined_by_rule,
             **source_stats,
             "pages": self.pages,
             "seconds": round(time.monotonic() - self.started, 2),
             "window_since": self.window.since.isoformat() if self.window.since else "everything",
             "window_reason": self.window.reason,
             "batch_id": self.batch.batch_id,
-            "audit": verdict.summary,
+            "audit": audit.verdict.summary,
             "published_path": dg.MetadataValue.path(str(published)) if published else "none",
             "quarantine_path": dg.MetadataValue.path(str(quarantine)) if quarantine else "none",
             "fields_seen": sorted(self.fields_seen),
@@ -194,9 +226,9 @@ def extract(
     config: ExtractionConfig,
     zone: RawZone,
     read: Callable[[Extraction], dict[str, Any]],
-) -> dg.MaterializeResult:
+) -> Iterator[Any]:
     """Run one extraction end to end: `read` stages every record and returns the source's
     cost figures; the batch is then audited and published (or blocked)."""
     window = extraction_window(config, zone, spec.ref)
     with Extraction(context, spec, zone, window) as extraction:
-        return extraction.finish(read(extraction))
+        yield from extraction.finish(read(extraction))

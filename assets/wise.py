@@ -6,34 +6,33 @@ table and column names come from the specs below and reach SQL only as identifie
 
 # No `from __future__ import annotations` here: Dagster resolves the asset functions'
 # parameter annotations (config and resources) when the assets are defined.
+from collections.abc import Iterator
+
 import dagster as dg
 
 from assets.extraction import Extraction, ExtractionConfig, ExtractionSpec, extract
 from assets.records import RecordShape
 from resources.postgres import PostgresResource
-from resources.raw_zone import RawZoneResource, TableRef
+from contracts import contract_for
+from resources.raw_zone import RawZoneResource
 
 KINDS = frozenset({"postgres", "python", "parquet"})
 SHAPE = RecordShape("id", "updated_at", "native")
 
 POINT_TRANSACTIONS = ExtractionSpec(
     name="src_point_transaction",
-    ref=TableRef("wise", "point_transactions"),
+    contract=contract_for("wise", "point_transactions"),
     shape=SHAPE,
     group="loyalty",
-    owners=("team:loyalty",),
     kinds=KINDS,
-    description="Loyalty point earn/redeem/expire ledger from the Wise PostgreSQL database.",
     source_label="wise.public.point_transaction",
 )
 QUOTATIONS = ExtractionSpec(
     name="src_quotation",
-    ref=TableRef("wise", "quotations"),
+    contract=contract_for("wise", "quotations"),
     shape=SHAPE,
     group="sales",
-    owners=("team:sales",),
     kinds=KINDS,
-    description="B2B quotations with their line items, from the Wise PostgreSQL database.",
     source_label="wise.public.quotation",
 )
 SOURCE_TABLES = {POINT_TRANSACTIONS: "point_transaction", QUOTATIONS: "quotation"}
@@ -46,7 +45,7 @@ def build_asset(spec: ExtractionSpec, source_table: str) -> dg.AssetsDefinition:
         config: ExtractionConfig,
         wise_postgres: PostgresResource,
         raw_zone: RawZoneResource,
-    ) -> dg.MaterializeResult:
+    ) -> Iterator:
         def read(extraction: Extraction) -> dict:
             chunks = wise_postgres.stream_table(
                 source_table, modified_column="updated_at", since=extraction.window.since
@@ -55,7 +54,7 @@ def build_asset(spec: ExtractionSpec, source_table: str) -> dg.AssetsDefinition:
                 extraction.add(rows)
             return {"queries": 1, "chunks": extraction.pages, "bytes": extraction.record_bytes}
 
-        return extract(context, spec, config, raw_zone.zone(), read)
+        yield from extract(context, spec, config, raw_zone.zone(), read)
 
     return _asset
 

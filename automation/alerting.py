@@ -1,14 +1,29 @@
-"""Where alerts go. For now a log line on the `commerce_governance.alerts` logger; Slack (with
-owners from the contracts) replaces `send_alert`'s body without changing its callers."""
+"""What a finished run needs to tell people: its failed asset checks and, when no check explains
+it, its failure. Built from the instance's event log, so it works for any run the sensors see.
+
+Delivery (outbox, log line, Slack) is `resources.alerts.AlertsResource`; this module only decides
+what to say and to whom.
+"""
 
 from __future__ import annotations
 
-import logging
+import json
+from collections.abc import Mapping
+from typing import Any
 
 import dagster as dg
 from dagster_shared.error import SerializableErrorInfo
 
-ALERT_LOGGER = logging.getLogger("commerce_governance.alerts")
+from resources.alerts import Alert, AlertKind
+
+UNKNOWN_OWNER = "unknown owner"
+MAX_EXAMPLES = 3
+_TITLES = {
+    "check_blocked": "Batch blocked by a check",
+    "rows_quarantined": "Rows quarantined",
+    "check_failed": "Check failed (warning)",
+    "run_failed": "Run failed",
+}
 
 
 def root_error(error: SerializableErrorInfo | None) -> SerializableErrorInfo | None:
@@ -38,7 +53,169 @@ def describe_run_failure(
     )
 
 
-def send_alert(message: str, log: logging.Logger | dg.DagsterLogManager | None = None) -> None:
-    ALERT_LOGGER.error(message)
-    if log is not None:
-        log.error(message)
+def run_url(webserver_url: str, run_id: str) -> str:
+    return f"{webserver_url.rstrip('/')}/runs/{run_id}"
+
+
+def owner_of(asset_keys: list[dg.AssetKey], repository_def: dg.RepositoryDefinition | None) -> str:
+    """The `owners=` of the assets in the code location (dbt tests carry no owner of their own)."""
+    defs_by_key = repository_def.assets_defs_by_key if repository_def is not None else {}
+    owners: list[str] = []
+    for key in asset_keys:
+        if key in defs_by_key:
+            owners += [o for o in defs_by_key[key].get_asset_spec(key).owners if o not in owners]
+    return ", ".join(owners) or UNKNOWN_OWNER
+
+
+def _plain(metadata: Mapping[str, dg.MetadataValue]) -> dict[str, Any]:
+    return {name: value.value for name, value in metadata.items()}
+
+
+def _examples(raw: Any) -> list[dict[str, Any]]:
+    """The first few masked examples; a producer may hand them over as a list or as JSON text."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return [{"rule": "example", "column": None, "count": None, "examples": [raw]}]
+    entries = [entry for entry in raw or [] if isinstance(entry, dict)][:MAX_EXAMPLES]
+    return [{**entry, "examples": list(entry.get("examples") or [])[:MAX_EXAMPLES]}
+            for entry in entries]
+
+
+def _counts(values: Mapping[str, Any]) -> dict[str, int | float]:
+    counts = {name: values[name] for name in ("rows_audited", "rows_failing", "failure_fraction")
+              if isinstance(values.get(name), int | float)}
+    if "rows_failing" not in counts and isinstance(values.get("dagster_dbt/failed_row_count"), int):
+        counts["rows_failing"] = values["dagster_dbt/failed_row_count"]
+    return counts
+
+
+def _counts_line(counts: Mapping[str, int | float]) -> str | None:
+    parts = []
+    if "rows_audited" in counts:
+        parts.append(f"{counts['rows_audited']:,} audited")
+    if "rows_failing" in counts:
+        parts.append(f"{counts['rows_failing']:,} failing")
+    if "failure_fraction" in counts:
+        parts.append(f"failure fraction {counts['failure_fraction']:.2%}")
+    return f"Rows: {', '.join(parts)}" if parts else None
+
+
+def _example_lines(examples: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for entry in examples:
+        where = f"{entry.get('rule')}" + (f" on {entry['column']}" if entry.get("column") else "")
+        count = f": {entry['count']:,} rows" if isinstance(entry.get("count"), int) else ""
+        shown = ", ".join(str(value)[:100] for value in entry["examples"])
+        lines.append(f"  - {where}{count}" + (f", e.g. {shown}" if shown else ""))
+    return (["Examples (masked):", *lines]) if lines else []
+
+
+def _kind(evaluation: dg.AssetCheckEvaluation, outcome: Any) -> AlertKind:
+    if evaluation.severity == dg.AssetCheckSeverity.ERROR:
+        return "check_blocked"
+    return "rows_quarantined" if outcome == "quarantined" else "check_failed"
+
+
+def _check_alert(evaluation: dg.AssetCheckEvaluation, run: dg.DagsterRun, url: str,
+                 repository_def: dg.RepositoryDefinition | None) -> Alert:
+    values = _plain(evaluation.metadata)
+    asset, check = evaluation.asset_key.to_user_string(), evaluation.check_name
+    outcome = values.get("outcome") or "failed"
+    kind = _kind(evaluation, values.get("outcome"))
+    owner = str(values.get("owner") or owner_of([evaluation.asset_key], repository_def))
+    counts, examples = _counts(values), _examples(values.get("examples"))
+    quarantine = str(values["quarantine"]) if values.get("quarantine") else None
+    title = f"{_TITLES[kind]}: {asset} · {check}"
+    lines = [
+        f"{title} (outcome: {outcome}, severity {evaluation.severity.value})",
+        f"Owner: {owner}",
+        _counts_line(counts),
+        *_example_lines(examples),
+        f"Quarantined rows: {quarantine}" if quarantine else None,
+        f"Batch: {values['batch_id']}" if values.get("batch_id") else None,
+        f"Job: {run.job_name}, run {run.run_id}",
+        f"Run: {url}",
+    ]
+    return Alert(
+        key=f"{run.run_id}:{asset}:{check}", kind=kind, title=title, run_id=run.run_id,
+        job=run.job_name, owner=owner, run_url=url,
+        text="\n".join(line for line in lines if line), asset=asset, check=check,
+        outcome=str(outcome), counts=counts, examples=examples, quarantine=quarantine,
+    )
+
+
+def _failed_evaluations(
+    instance: dg.DagsterInstance, run_id: str
+) -> list[tuple[str | None, dg.AssetCheckEvaluation]]:
+    """(step key, evaluation) of every failed check the run recorded."""
+    found = []
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = entry.dagster_event.event_specific_data
+        if isinstance(evaluation, dg.AssetCheckEvaluation) and not evaluation.passed:
+            found.append((entry.step_key, evaluation))
+    return found
+
+
+def check_alerts(instance: dg.DagsterInstance, run: dg.DagsterRun, *, webserver_url: str,
+                 repository_def: dg.RepositoryDefinition | None = None) -> list[Alert]:
+    """One alert per failed check evaluation of the run."""
+    url = run_url(webserver_url, run.run_id)
+    return [_check_alert(evaluation, run, url, repository_def)
+            for _, evaluation in _failed_evaluations(instance, run.run_id)]
+
+
+def failure_explained_by_checks(instance: dg.DagsterInstance, run_id: str) -> bool:
+    """True when every failed step emitted a failed ERROR check: those alerts say it all."""
+    failed_steps = {entry.step_key for entry in
+                    instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE)}
+    blocked_steps = {step for step, evaluation in _failed_evaluations(instance, run_id)
+                     if evaluation.severity == dg.AssetCheckSeverity.ERROR}
+    return bool(failed_steps) and failed_steps <= blocked_steps
+
+
+def _run_owner(instance: dg.DagsterInstance, run: dg.DagsterRun, failed_steps: set[str | None],
+               repository_def: dg.RepositoryDefinition | None) -> str:
+    """The owners of the assets the failed steps were to materialize."""
+    planned = instance.all_logs(run.run_id,
+                                of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED)
+    keys = [entry.dagster_event.asset_key for entry in planned if entry.step_key in failed_steps]
+    return owner_of([key for key in keys if key is not None], repository_def)
+
+
+def run_failure_alert(instance: dg.DagsterInstance, run: dg.DagsterRun,
+                      event: dg.DagsterEvent | None, *, webserver_url: str,
+                      repository_def: dg.RepositoryDefinition | None = None) -> Alert | None:
+    """The run_failed alert, or None when the run's blocked checks already explain the failure."""
+    if failure_explained_by_checks(instance, run.run_id):
+        return None
+    failures = list(instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE))
+    errors = [root_error(entry.dagster_event.step_failure_data.error) for entry in failures]
+    error = next((e for e in errors if e is not None), None)
+    owner = _run_owner(instance, run, {entry.step_key for entry in failures}, repository_def)
+    url = run_url(webserver_url, run.run_id)
+    # SerializableErrorInfo.message already starts with the exception's class name.
+    error_line = (error.message.strip().splitlines() or [""])[0] if error else None
+    lines = [f"{_TITLES['run_failed']}: job {run.job_name}", f"Owner: {owner}",
+             describe_run_failure(run, event, instance),
+             f"Root error: {error_line}" if error else None, f"Run: {url}"]
+    return Alert(
+        key=f"{run.run_id}:run", kind="run_failed", title=f"Run failed: {run.job_name}",
+        run_id=run.run_id, job=run.job_name, owner=owner, run_url=url,
+        text="\n".join(line for line in lines if line),
+        error=error_line,
+    )
+
+
+def run_alerts(instance: dg.DagsterInstance, run: dg.DagsterRun,
+               event: dg.DagsterEvent | None = None, *, webserver_url: str,
+               repository_def: dg.RepositoryDefinition | None = None) -> list[Alert]:
+    """Everything a finished run has to say: its check alerts, then its failure if unexplained."""
+    alerts = check_alerts(instance, run, webserver_url=webserver_url,
+                          repository_def=repository_def)
+    if run.status == dg.DagsterRunStatus.FAILURE:
+        failure = run_failure_alert(instance, run, event, webserver_url=webserver_url,
+                                    repository_def=repository_def)
+        alerts += [failure] if failure is not None else []
+    return alerts

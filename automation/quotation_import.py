@@ -65,8 +65,22 @@ def import_quotation_csv(
     with Extraction(context, spec, raw_zone.zone(), window) as extraction:
         for rows in read_csv(path):
             extraction.add(rows)
-        result = extraction.finish({"file": str(path), "bytes": path.stat().st_size})
-    context.log_event(dg.AssetMaterialization(asset_key=spec.name, metadata=result.metadata))
+        # An op cannot yield an asset's check results: log them (and the materialization) as
+        # events of the quotations asset, so the checks and alerts see the file import too.
+        for event in extraction.finish({"file": str(path), "bytes": path.stat().st_size}):
+            context.log_event(_as_event(event, spec.key))
+
+
+def _as_event(
+    event: dg.AssetCheckResult | dg.MaterializeResult, key: dg.AssetKey
+) -> dg.AssetCheckEvaluation | dg.AssetMaterialization:
+    if isinstance(event, dg.AssetCheckResult):
+        return dg.AssetCheckEvaluation(
+            asset_key=key, check_name=event.check_name, passed=event.passed,
+            metadata=event.metadata, severity=event.severity, description=event.description,
+            blocking=True,
+        )
+    return dg.AssetMaterialization(asset_key=key, metadata=event.metadata)
 
 
 @dg.job(description="Import one dropped quotation file (launched by the file-drop sensor).")

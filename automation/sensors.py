@@ -1,12 +1,17 @@
-"""Sensors: new quotation files in the drop folder, and failed runs handed to alerting."""
+"""Sensors: new quotation files in the drop folder, and finished runs handed to alerting.
+
+The two alerting sensors take the `alerts` resource (bound per environment in `resources.defs()`)
+and rely on its outbox ledger, not on their cursors, to alert each failure once.
+"""
 
 import json
 from pathlib import Path
 
 import dagster as dg
 
-from automation.alerting import describe_run_failure, send_alert
+from automation.alerting import check_alerts, run_alerts
 from automation.quotation_import import import_quotation_file
+from resources.alerts import Alert, AlertsResource
 from resources.environment import DataDir
 
 
@@ -53,10 +58,34 @@ def quotation_file_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResul
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(cursor))
 
 
-@dg.run_failure_sensor(name="run_failure_alert", description="Hands every failed run to alerting.")
-def run_failure_alert(context: dg.RunFailureSensorContext) -> None:
-    message = describe_run_failure(context.dagster_run, context.failure_event, context.instance)
-    send_alert(message, context.log)
+@dg.run_failure_sensor(
+    name="run_failure_alert",
+    description="Alerts each failed run: its failed checks, and the failure itself unless a "
+    "blocking check already explains it.",
+)
+def run_failure_alert(context: dg.RunFailureSensorContext, alerts: AlertsResource) -> None:
+    found = run_alerts(context.instance, context.dagster_run, context.failure_event,
+                       webserver_url=alerts.webserver_url, repository_def=context.repository_def)
+    _send(context, alerts, found)
 
 
-SENSORS = [quotation_file_sensor, run_failure_alert]
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    name="run_check_warning_alert",
+    description="Alerts the failed WARN checks of successful runs: quarantined rows and dbt "
+    "warn tests.",
+)
+def run_check_warning_alert(context: dg.RunStatusSensorContext, alerts: AlertsResource) -> None:
+    found = check_alerts(context.instance, context.dagster_run,
+                         webserver_url=alerts.webserver_url, repository_def=context.repository_def)
+    _send(context, alerts, found)
+
+
+def _send(context: dg.RunStatusSensorContext, alerts: AlertsResource, found: list[Alert]) -> None:
+    for alert in found:
+        # The tick log says what happened to each alert; the message itself is in the outbox.
+        sent = alerts.send(alert)
+        context.log.info(f"alert {alert.key} ({alert.kind}): {'sent' if sent else 'already sent'}")
+
+
+SENSORS = [quotation_file_sensor, run_failure_alert, run_check_warning_alert]

@@ -67,6 +67,12 @@ def main(argv: list[str]) -> int:
     sandbox.add_argument("action", choices=["start", "stop", "status"])
     _sandbox_options(sandbox)
     commands.add_parser("prepare", help="build the dbt manifest (dbt parse) if it is stale")
+    contracts = commands.add_parser(
+        "contracts", help="regenerate the dbt sources files from the contracts"
+    )
+    contracts.add_argument(
+        "--check", action="store_true", help="only report drift (exit 1), write nothing"
+    )
     bench = commands.add_parser("bench", help="run the benchmarks in benchmarks/")
     bench.add_argument("rest", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -112,6 +118,10 @@ def main(argv: list[str]) -> int:
 
         print(f"dbt manifest ready: {prepare_manifest()}")
         return 0
+    if args.command == "contracts":
+        from cli.contracts import regenerate
+
+        return regenerate(check=args.check)
     return subprocess.call([sys.executable, "-m", "benchmarks", *args.rest])
 
 

@@ -99,7 +99,7 @@ class Column:
     rules: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one object per table
 class Contract:
     """A source table's contract; see the module docstring."""
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from resources.alerts import AlertsResource
 from resources.bigcommerce import BigCommerceResource
 from resources.environment import DataDir, environment
 from resources.postgres import PostgresResource
@@ -23,12 +26,29 @@ def _bigcommerce(env: str) -> BigCommerceResource:
     return BigCommerceResource(**secrets)
 
 
+def _alerts(data: DataDir) -> AlertsResource:
+    """Slack only where a token is set; the outbox (also the once-only ledger) everywhere.
+
+    Each variable is bound as an `EnvVar` only when present, so an unset one means "use the
+    default" instead of failing the run launch, and the token never enters the definitions.
+    """
+    optional = {
+        "slack_token": "SLACK_BOT_TOKEN",
+        # A Slack-compatible endpoint (the sandbox stand-in); the real Slack otherwise.
+        "slack_base_url": "SLACK_API_URL",
+        "webserver_url": "DAGSTER_WEBSERVER_URL",
+    }
+    bound = {field: dg.EnvVar(name) for field, name in optional.items() if os.environ.get(name)}
+    return AlertsResource(outbox=str(data.alert_outbox), **bound)
+
+
 def defs() -> dg.Definitions:
     """Resources for the environment `GOV_ENV` names (local by default)."""
     env = environment()
     data = DataDir.from_env()
     return dg.Definitions(
         resources={
+            "alerts": _alerts(data),
             "bigcommerce": _bigcommerce(env),
             # Locally this is the embedded server's read-only role; in production a role with
             # SELECT-only grants. Either way the URL comes from the environment.

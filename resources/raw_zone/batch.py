@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -48,6 +49,15 @@ QUARANTINE_SCHEMA = pa.schema(
         ("record", pa.string()),
     ]
 )
+
+
+class Rejection(Protocol):
+    """Why a staged row is quarantined (see `checks.policy.Rejection`)."""
+
+    stage: str
+    rule: str
+    column: str | None
+    reason: str
 
 
 class _RowGroupWriter:
@@ -97,7 +107,7 @@ class StagedBatch:
         metadata = {"table": ref.qualified_name, "batch_id": batch_id, "run_id": run_id}
         self._rows = _RowGroupWriter(paths.staging(ref, batch_id), BATCH_SCHEMA, metadata)
         self._rejects: _RowGroupWriter | None = None
-        self._rejects_metadata = metadata
+        self._metadata = metadata
         self.published_path: Path | None = None
         self.quarantine_path: Path | None = None
 
@@ -131,18 +141,19 @@ class StagedBatch:
         raw: str,
         pk: int | None = None,
         stage: str = "structural",
+        row: int | None = None,
     ) -> None:
         """Keep a record that cannot be published, with why, for the quarantine zone."""
         if self._rejects is None:
             self._rejects = _RowGroupWriter(
                 self._paths.staging(self.ref, self.batch_id, quarantine=True),
                 QUARANTINE_SCHEMA,
-                self._rejects_metadata,
+                self._metadata,
             )
         self._rejects.append(
             {
                 "_batch_id": self.batch_id,
-                "_row": self._take_row(),
+                "_row": row if row is not None else self._take_row(),
                 "_run_id": self.run_id,
                 "_quarantined_at": datetime.now(UTC),
                 "_stage": stage,
@@ -158,12 +169,44 @@ class StagedBatch:
         self._next_row += 1
         return self._next_row
 
+    def seal_rows(self) -> Path:
+        """Finish the rows file so an audit can read it; rejects may still be added."""
+        self._rows.close()
+        return self._rows.path
+
     def seal(self) -> Path:
         """Finish writing; the staged file can then be read (by an audit) but is not visible."""
         for writer in (self._rows, self._rejects):
             if writer is not None:
                 writer.close()
         return self._rows.path
+
+    def quarantine_rows(self, rejections: Mapping[int, Rejection]) -> int:
+        """Move the audited rows named by `_row` out of the batch and into its rejects.
+
+        The rows file is rewritten without them (a row group at a time) and swapped in by
+        rename, so a crash leaves either the old file or the new one, never a mix.
+        """
+        if not rejections:
+            return 0
+        path = self.seal_rows()
+        kept = _RowGroupWriter(path.with_suffix(".rewrite"), BATCH_SCHEMA, self._metadata)
+        moved = 0
+        for chunk in pq.ParquetFile(path).iter_batches(batch_size=ROW_GROUP_ROWS):
+            for row in chunk.to_pylist():
+                rejection = rejections.get(row["_row"])
+                if rejection is None:
+                    kept.append(row)
+                    continue
+                moved += 1
+                self.reject(rule=rejection.rule, column=rejection.column,
+                            reason=rejection.reason, raw=row["record"], pk=row["_pk"],
+                            stage=rejection.stage, row=row["_row"])
+        kept.close()
+        os.replace(kept.path, path)
+        self._rows = kept
+        kept.path = path
+        return moved
 
     def publish(self) -> Path:
         """Make the batch visible atomically. Quarantine first: a crash between the two renames

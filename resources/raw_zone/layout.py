@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,12 +13,14 @@ class TableRef:
     """A raw-zone table: `source` and `table` name it, as dbt's sources will (`raw_<source>`).
 
     `snapshot` tables (inventory) are re-read whole on every run: their current view is the
-    latest batch, not a merge of all batches by key.
+    latest batch, not a merge of all batches by key. `columns` are (name, JSON path, SQL type)
+    of the record fields the current view projects next to `record` (from the contract).
     """
 
     source: str
     table: str
     snapshot: bool = False
+    columns: tuple[tuple[str, str, str], ...] = field(default=(), compare=False)
 
     @property
     def qualified_name(self) -> str:

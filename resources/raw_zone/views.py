@@ -25,6 +25,20 @@ def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def _projections(ref: TableRef) -> str:
+    """The contract's columns, read out of `record` (nested values stay JSON)."""
+    parts = []
+    for name, path, sql_type in ref.columns:
+        path_sql = "'" + path.replace("'", "''") + "'"
+        if sql_type == "JSON":
+            parts.append(f'json_extract(record, {path_sql}) AS "{name}"')
+        elif sql_type == "VARCHAR":
+            parts.append(f'json_extract_string(record, {path_sql}) AS "{name}"')
+        else:
+            parts.append(f'TRY_CAST(json_extract_string(record, {path_sql}) AS {sql_type}) AS "{name}"')
+    return "".join(", " + part for part in parts)
+
+
 def view_statements(paths: ZonePaths, ref: TableRef) -> list[str]:
     """CREATE statements for one table's views (only for zones that hold at least one file)."""
     statements: list[str] = []
@@ -35,13 +49,12 @@ def view_statements(paths: ZonePaths, ref: TableRef) -> list[str]:
             f"CREATE OR REPLACE VIEW {batches} AS SELECT * FROM "
             f"read_parquet({_quote(paths.glob(ref))}, union_by_name = true)",
         ]
+        select = f"SELECT *{_projections(ref)} FROM {batches}"
         if ref.snapshot:
-            current = (
-                f"SELECT * FROM {batches} WHERE _batch_id = (SELECT max(_batch_id) FROM {batches})"
-            )
+            current = f"{select} WHERE _batch_id = (SELECT max(_batch_id) FROM {batches})"
         else:
             current = (
-                f"SELECT * FROM {batches} QUALIFY row_number() OVER "
+                f"{select} QUALIFY row_number() OVER "
                 "(PARTITION BY _pk ORDER BY _modified_at DESC, _batch_id DESC, _row DESC) = 1"
             )
         statements.append(f"CREATE OR REPLACE VIEW {ref.schema}.{ref.table} AS {current}")

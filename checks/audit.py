@@ -1,0 +1,66 @@
+"""Audit one staged batch against its contract: both audits, the policy, the check results.
+
+This is the "audit" of write-audit-publish. It reads the sealed rows file, runs the Pandera
+contract and then the GX suite (which needs the batch typed, so it does not run on a batch
+whose shape is wrong and reports that instead), decides by the contract's policy, and moves
+every rejected row into the batch's rejects. Publishing or blocking is the caller's move.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import dagster as dg
+
+from checks.findings import AuditResult
+from checks.frame import frame_from_batch
+from checks.gx_audit import CHECK_NAME as GX_CHECK
+from checks.gx_audit import gx_audit
+from checks.pandera_audit import pandera_audit, structural_findings
+from checks.policy import Verdict, decide, schema_rejections
+from checks.report import check_result
+from contracts.base import Contract
+from resources.raw_zone import StagedBatch
+
+
+@dataclass
+class BatchAudit:
+    verdict: Verdict
+    results: list[AuditResult]
+    check_results: list[dg.AssetCheckResult]
+    quarantined_by_rule: dict[str, int]
+
+
+def quarantine_query(batch: StagedBatch) -> str:
+    return f"SELECT * FROM {batch.ref.quarantine_view} WHERE _batch_id = '{batch.batch_id}'"
+
+
+def audit_batch(contract: Contract, batch: StagedBatch, asset_key: dg.AssetKey,
+                structural: Counter, structural_columns: dict[str, str | None]) -> BatchAudit:
+    """Audit `batch` (whose parser rejects are counted in `structural`) and quarantine what
+    the contract's policy rejects."""
+    frame = frame_from_batch(batch.seal_rows(), contract)
+    schema, typed = pandera_audit(contract, frame)
+    schema.findings = structural_findings(structural, {}, structural_columns) + schema.findings
+    if typed is not None:
+        quality = gx_audit(contract, typed)
+    else:
+        quality = AuditResult(GX_CHECK, frame.rows, error="not run: the batch does not match "
+                              "its schema contract (see schema_contract)")
+    results = [schema, quality]
+    verdict = decide(contract, results, batch.rows, batch.rejected)
+    rejections = dict(verdict.quarantine)
+    if verdict.outcome == "blocked":
+        rejections = {**schema_rejections(results, list(frame.data.index)), **rejections}
+    sample = typed if typed is not None else frame.data
+    query = quarantine_query(batch)
+    checks = [check_result(result, verdict, contract, asset_key, sample, query)
+              for result in results]
+    del frame, typed, sample
+    batch.quarantine_rows(rejections)
+    by_rule = Counter(structural) + Counter(rejection.rule for rejection in rejections.values())
+    return BatchAudit(verdict, results, checks, dict(by_rule))
+
+
+__all__ = ["BatchAudit", "audit_batch"]

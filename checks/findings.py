@@ -1,0 +1,50 @@
+"""The one shape every audit result takes, whichever tool found it.
+
+Pandera's failure cases, Great Expectations' unexpected values and the structural parser's
+rejects all become `Finding`s: a rule, the column it reads, how many rows broke it, which
+staged rows (so they can be quarantined), and a few example values (masked before any of
+them is shown). The `level` decides what a finding does to the batch:
+
+- `schema`: the batch's shape is wrong (a missing, unknown or retyped column, a batch-level
+  expectation such as the row count, a rule that could not be evaluated): the batch is blocked;
+- `row`: these rows are bad: they are quarantined and the rest published, unless there are too
+  many of them;
+- `warn`: worth a steward's look (a drifting distribution), but neither blocks nor quarantines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Level = Literal["schema", "row", "warn"]
+MAX_EXAMPLES = 5
+
+
+@dataclass
+class Finding:
+    rule: str
+    column: str | None
+    level: Level
+    count: int
+    reason: str
+    rows: list[int] = field(default_factory=list)
+    examples: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class AuditResult:
+    """What one audit (one asset check) found in one batch."""
+
+    check: str
+    rows_audited: int
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None  # the audit could not run: never a silent pass
+
+    @property
+    def blocking(self) -> list[Finding]:
+        return [finding for finding in self.findings if finding.level == "schema"]
+
+    @property
+    def failing_rows(self) -> set[int]:
+        return {row for finding in self.findings if finding.level == "row" for row in finding.rows}

@@ -1,0 +1,123 @@
+"""The `quality_expectations` audit: the contract's Great Expectations suite over the batch.
+
+GX is imported here, inside the audit, and never when the code location loads (it takes about
+3 s). The suite runs in an ephemeral context on the batch typed by the schema audit, with the
+contract's derived columns added. Row-level expectations report the staged rows they reject
+(GX's `unexpected_index_list` is the frame's index, which is the staged row number).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from checks.findings import MAX_EXAMPLES, AuditResult, Finding
+from contracts.base import Contract, Expectation, Recent
+
+CHECK_NAME = "quality_expectations"
+LEVEL_BY_POLICY = {"quarantine": "row", "block": "schema", "warn": "warn"}
+
+
+def _class_name(snake: str) -> str:
+    return "".join(part.capitalize() for part in snake.split("_"))
+
+
+def _resolved(kwargs: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return {
+        key: now - timedelta(hours=value.hours) if isinstance(value, Recent) else value
+        for key, value in kwargs.items()
+    }
+
+
+def build_expectation(gx: Any, expectation: Expectation, position: int, now: datetime) -> Any:
+    """The GX expectation object; a wrong name or argument raises ValueError naming it.
+
+    `meta.position` ties each result back to its expectation: GX reorders results."""
+    cls = getattr(gx.expectations, _class_name(expectation.type), None)
+    if cls is None:
+        raise ValueError(f"GX has no expectation {expectation.type!r}")
+    try:
+        return cls(**_resolved(dict(expectation.kwargs), now), meta={"position": position})
+    except Exception as error:
+        raise ValueError(f"{expectation.type}{dict(expectation.kwargs)}: {error}") from error
+
+
+def _with_derived(contract: Contract, typed: pd.DataFrame) -> pd.DataFrame:
+    if not contract.derived:
+        return typed
+    frame = typed.copy()
+    for name, expression in contract.derived.items():
+        frame[name] = frame.eval(expression) if len(frame) else pd.Series(dtype="float64")
+    return frame
+
+
+def _row_of(entry: Any) -> int:
+    """GX names each unexpected row by the frame's index; ours is `_row`."""
+    return int(entry["_row"] if isinstance(entry, dict) else entry)
+
+
+def _finding(expectation: Expectation, outcome: Any) -> Finding:
+    result = outcome.result or {}
+    rows = [_row_of(entry) for entry in result.get("unexpected_index_list") or []]
+    level = LEVEL_BY_POLICY[expectation.on_failure]
+    if level == "row" and not rows:
+        level = "schema"  # a batch-level failure cannot be quarantined row by row
+    count = result.get("unexpected_count")
+    if count is None:
+        count = len(rows) or 1
+    observed = result.get("observed_value")
+    examples = list(result.get("partial_unexpected_list") or [])[:MAX_EXAMPLES]
+    if not examples and observed is not None:
+        examples = [observed]
+    detail = f"observed {observed!r}" if observed is not None else f"{count} unexpected"
+    reason = f"{expectation.type} failed: {detail}" + (f" ({expectation.why})" if expectation.why else "")
+    return Finding(expectation.type, expectation.column, level, int(count), reason,
+                   rows=sorted(set(rows)), examples=examples)
+
+
+def gx_audit(contract: Contract, typed: pd.DataFrame, now: datetime | None = None) -> AuditResult:
+    result = AuditResult(CHECK_NAME, len(typed))
+    try:
+        result.findings = _run_suite(contract, typed, now or datetime.now(UTC))
+    except Exception as error:  # a suite that cannot run is a failed check, never a pass
+        result.error = f"the GX suite could not run: {type(error).__name__}: {error}"
+    return result
+
+
+def _run_suite(contract: Contract, typed: pd.DataFrame, now: datetime) -> list[Finding]:
+    if not contract.expectations:
+        return []
+    import great_expectations as gx  # lazy: see the module docstring
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    name = re.sub(r"\W", "_", contract.qualified_name) + "_" + uuid.uuid4().hex[:6]
+    batch = (
+        context.data_sources.add_pandas(name)
+        .add_dataframe_asset(name)
+        .add_batch_definition_whole_dataframe("batch")
+    )
+    expectations = [
+        build_expectation(gx, e, position, now) for position, e in enumerate(contract.expectations)
+    ]
+    suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=expectations))
+    validation = context.validation_definitions.add(
+        gx.ValidationDefinition(name=name, data=batch, suite=suite)
+    )
+    frame = _with_derived(contract, typed)
+    run = validation.run(batch_parameters={"dataframe": frame}, result_format="COMPLETE")
+    findings = []
+    for outcome in run.results:
+        expectation = contract.expectations[outcome.expectation_config.meta["position"]]
+        raised = (outcome.exception_info or {}).get("raised_exception")
+        if raised:
+            message = outcome.exception_info.get("exception_message")
+            raise RuntimeError(f"{expectation.type} on {expectation.column}: {message}")
+        if not outcome.success:
+            findings.append(_finding(expectation, outcome))
+    return findings

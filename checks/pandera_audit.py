@@ -1,0 +1,93 @@
+"""The `schema_contract` audit: the contract's Pandera model over the staged batch.
+
+Pandera's failure cases are grouped by (column, check). A case that names a row is a row-level
+finding; one that does not (a missing or unknown column, a whole-column type failure) is a
+schema-level finding. A type mismatch found while building the frame (a JSON string where the
+contract wants an integer) is schema-level too: the source changed shape.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pandas as pd
+import pandera.pandas as pa
+
+from checks.findings import MAX_EXAMPLES, AuditResult, Finding
+from checks.frame import AuditFrame
+from contracts.base import Contract
+
+CHECK_NAME = "schema_contract"
+# Pandera checks that are about the frame's shape rather than any row's values.
+SCHEMA_CHECKS = {"column_in_dataframe", "column_in_schema", "dtype", "coerce_dtype"}
+
+
+def structural_findings(rejects_by_rule: Counter, reject_rows: dict[str, list[int]],
+                        columns: dict[str, str | None]) -> list[Finding]:
+    """Records the parser already rejected (no object, no key, bad modification time)."""
+    return [
+        Finding(rule, columns.get(rule), "row", count, f"record structure: {rule}",
+                rows=reject_rows.get(rule, []))
+        for rule, count in rejects_by_rule.most_common()
+    ]
+
+
+def _mismatch_findings(frame: AuditFrame) -> list[Finding]:
+    return [
+        Finding("dtype", column, "schema", miss.count,
+                f"{miss.count} values of {column!r} are not {miss.expected}",
+                rows=miss.rows, examples=miss.examples)
+        for column, miss in frame.mismatches.items()
+    ]
+
+
+def _is_null(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _case_findings(cases: pd.DataFrame) -> list[Finding]:
+    findings = []
+    for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
+        column = None if _is_null(column) else str(column)
+        check = str(check)
+        name = check.split("(")[0]
+        if name == "coerce_dtype" and group["failure_case"].map(_is_null).all():
+            continue  # a null in a non-null column: `not_nullable` already reports those rows
+        rows = [int(i) for i in group["index"] if not _is_null(i)]
+        examples = list(group["failure_case"].head(MAX_EXAMPLES))
+        if name in {"column_in_dataframe", "column_in_schema"}:
+            for missing in group["failure_case"]:
+                verb = "is missing from" if name == "column_in_dataframe" else "is not in"
+                findings.append(Finding(check, str(missing), "schema", 1,
+                                        f"column {missing!r} {verb} the contract's columns"
+                                        if verb == "is not in" else
+                                        f"column {missing!r} {verb} the batch"))
+            continue
+        level = "schema" if name in SCHEMA_CHECKS or not rows else "row"
+        count = len(set(rows)) if rows else len(group)
+        findings.append(Finding(check, column, level, count,
+                                f"{count} rows of {column!r} fail {check}", rows=sorted(set(rows)),
+                                examples=examples))
+    return findings
+
+
+def pandera_audit(contract: Contract, frame: AuditFrame) -> tuple[AuditResult, pd.DataFrame | None]:
+    """The audit result and, when the shape is right, the batch typed by the contract."""
+    result = AuditResult(CHECK_NAME, frame.rows, findings=_mismatch_findings(frame))
+    typed: pd.DataFrame | None = None
+    try:
+        typed = contract.model.validate(frame.data, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        result.findings += _case_findings(errors.failure_cases)
+        typed = errors.data
+    except pa.errors.SchemaError as error:  # raised for some frame-level failures even if lazy
+        result.findings.append(Finding(str(error.check or "schema"), None, "schema", 1, str(error)))
+    except Exception as error:  # a rule that cannot run must fail the check, not pass it
+        result.error = f"the Pandera contract could not run: {type(error).__name__}: {error}"
+    if result.error or result.blocking:
+        typed = None
+    return result, typed

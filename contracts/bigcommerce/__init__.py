@@ -1,0 +1,1 @@
+"""Contracts of the BigCommerce tables: customers, metafields, orders, lines, products, stock."""

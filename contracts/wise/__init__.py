@@ -1,0 +1,1 @@
+"""Contracts of the Wise PostgreSQL tables: point transactions and quotations."""
