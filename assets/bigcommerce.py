@@ -15,8 +15,8 @@ import dagster as dg
 
 from assets.extraction import Extraction, ExtractionConfig, ExtractionSpec, extract
 from assets.records import RecordShape
-from resources.bigcommerce import BigCommerceClient, BigCommerceResource
 from contracts import contract_for
+from resources.bigcommerce import BigCommerceClient, BigCommerceResource
 from resources.raw_zone import RawZoneResource
 
 KINDS = frozenset({"bigcommerce", "python", "parquet"})

@@ -12,8 +12,8 @@ import dagster as dg
 
 from assets.extraction import Extraction, ExtractionConfig, ExtractionSpec, extract
 from assets.records import RecordShape
-from resources.postgres import PostgresResource
 from contracts import contract_for
+from resources.postgres import PostgresResource
 from resources.raw_zone import RawZoneResource
 
 KINDS = frozenset({"postgres", "python", "parquet"})

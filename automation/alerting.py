@@ -78,9 +78,17 @@ def _examples(raw: Any) -> list[dict[str, Any]]:
             raw = json.loads(raw)
         except ValueError:
             return [{"rule": "example", "column": None, "count": None, "examples": [raw]}]
-    entries = [entry for entry in raw or [] if isinstance(entry, dict)][:MAX_EXAMPLES]
-    return [{**entry, "examples": list(entry.get("examples") or [])[:MAX_EXAMPLES]}
+    if not isinstance(raw, list):
+        return []
+    entries = [entry for entry in raw if isinstance(entry, dict)][:MAX_EXAMPLES]
+    return [{**entry, "examples": _as_list(entry.get("examples"))[:MAX_EXAMPLES]}
             for entry in entries]
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
 
 
 def _counts(values: Mapping[str, Any]) -> dict[str, int | float]:

@@ -74,7 +74,8 @@ def _finding(expectation: Expectation, outcome: Any) -> Finding:
     if not examples and observed is not None:
         examples = [observed]
     detail = f"observed {observed!r}" if observed is not None else f"{count} unexpected"
-    reason = f"{expectation.type} failed: {detail}" + (f" ({expectation.why})" if expectation.why else "")
+    why = f" ({expectation.why})" if expectation.why else ""
+    reason = f"{expectation.type} failed: {detail}{why}"
     return Finding(expectation.type, expectation.column, level, int(count), reason,
                    rows=sorted(set(rows)), examples=examples)
 

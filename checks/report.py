@@ -81,8 +81,8 @@ def check_result(result: AuditResult, verdict: Verdict, contract: Contract, asse
     rules, summary = _rules_table(result, pii)
     failing_rows = len(result.failing_rows)
     audited = max(result.rows_audited, 1)
-    description = (f"{contract.qualified_name}: {verdict.summary}" if failed
-                   else f"{contract.qualified_name}: {result.rows_audited} rows passed {result.check}")
+    passed = f"{result.rows_audited} rows passed {result.check}"
+    description = f"{contract.qualified_name}: {verdict.summary if failed else passed}"
     owner = contract.owner
     return dg.AssetCheckResult(
         asset_key=asset_key,

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from contracts.base import Contract
-from contracts.bigcommerce import customer_metafields, customers, inventory, order_products
-from contracts.bigcommerce import orders, products
+from contracts.bigcommerce import (
+    customer_metafields,
+    customers,
+    inventory,
+    order_products,
+    orders,
+    products,
+)
 from contracts.wise import point_transactions, quotations
 
 # Every source table's contract, in extraction order; `contract_for` finds one by name.

@@ -121,7 +121,8 @@ class Contract:
         except Exception as error:  # pandera raises several types for a bad model
             raise ContractError(f"{where}: the Pandera model does not build: {error}") from error
         columns = schema.columns
-        for name, role in ((self.primary_key, "primary_key"), (self.modified_column, "modified_column")):
+        roles = (("primary_key", self.primary_key), ("modified_column", self.modified_column))
+        for role, name in roles:
             if name is not None and name not in columns:
                 raise ContractError(f"{where}: {role} {name!r} is not a column of the model")
         if not (self.description or "").strip():

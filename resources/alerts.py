@@ -35,6 +35,7 @@ _LEVELS = {"check_blocked": logging.ERROR, "run_failed": logging.ERROR,
 _HEADER_MAX, _SECTION_MAX = 150, 3000
 # Waiting longer than this inside a sensor tick risks the tick's own timeout.
 _MAX_RATE_LIMIT_WAIT_S = 5
+_MIN_REDACTED = 16
 _ERROR_CODE = re.compile(r"^[a-z0-9_]{1,64}$")
 
 
@@ -105,10 +106,6 @@ class AlertsResource(dg.ConfigurableResource):
     outbox: str
     webserver_url: str = DEFAULT_WEBSERVER_URL
 
-    def sent_keys(self) -> set[str]:
-        path = Path(self.outbox)
-        return _ledger_keys(path.read_text(encoding="utf-8")) if path.exists() else set()
-
     def send(self, alert: Alert) -> bool:
         """Deliver `alert` unless its key is already in the outbox; True when it was sent now."""
         path = Path(self.outbox)
@@ -151,8 +148,10 @@ class AlertsResource(dg.ConfigurableResource):
         return f"failed: {code}"
 
     def _redact(self, text: str) -> str:
-        # Defence in depth: nothing we write should contain the token, but make sure.
-        return text.replace(self.slack_token, "[redacted]") if self.slack_token else text
+        # Defence in depth: nothing we write should contain the token, but make sure. Real
+        # tokens are ~50 characters; replacing a very short one would corrupt the ledger.
+        token = self.slack_token or ""
+        return text.replace(token, "[redacted]") if len(token) >= _MIN_REDACTED else text
 
 
 def _ledger_keys(content: str) -> set[str]:

@@ -49,7 +49,8 @@ def _envelope(spec: ExtractionSpec, *, batches: bool = False) -> list[dict[str, 
     for name, description in ENVELOPE:
         column: dict[str, Any] = {"name": name, "description": description}
         if name == "_pk":
-            column["description"] = f"Primary key of the source record (`{spec.contract.primary_key}`)."
+            key = spec.contract.primary_key
+            column["description"] = f"Primary key of the source record (`{key}`)."
             column["data_tests"] = ["not_null"] if batches else ["unique", "not_null"]
         columns.append(column)
     return columns

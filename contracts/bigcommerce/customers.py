@@ -13,7 +13,7 @@ from contracts.rules import EMAIL
 
 # Customers live in Korea (010-1234-5678, landlines 02-123-4567) or the US (+1 212-555-0134):
 # the store ships to both, so a US number is as valid as a Korean one.
-PHONE = r"^(0\d{1,2}-\d{3,4}-\d{4}|\+1 \d{3}-\d{3}-\d{4})$"
+PHONE = r"^(?:0\d{1,2}-\d{3,4}-\d{4}|\+1 \d{3}-\d{3}-\d{4})$"
 
 
 class Customers(pa.DataFrameModel):
@@ -58,8 +58,12 @@ class Customers(pa.DataFrameModel):
     accepts_product_review_abandoned_cart_emails: Series[bool] = pa.Field(
         description="Marketing consent for review and abandoned-cart e-mails."
     )
-    origin_channel_id: Series[int] = pa.Field(ge=1, description="Channel the customer signed up on.")
-    channel_ids: Series[object] = pa.Field(description="Channels the customer can use (JSON array).")
+    origin_channel_id: Series[int] = pa.Field(
+        ge=1, description="Channel the customer signed up on."
+    )
+    channel_ids: Series[object] = pa.Field(
+        description="Channels the customer can use (JSON array)."
+    )
 
     class Config:
         description = "BigCommerce customer accounts with addresses, attributes and store credit."

@@ -41,7 +41,7 @@ class OrderProducts(pa.DataFrameModel):
     refund_amount: Series[float] = _money("Amount refunded on the line.")
     brand: Series[str] = pa.Field(description="Brand name of the product.")
     upc: Series[str] = pa.Field(
-        str_matches=r"^(\d{12,14})?$", description="Barcode (UPC/EAN), empty if none."
+        str_matches=r"^(?:\d{12,14})?$", description="Barcode (UPC/EAN), empty if none."
     )
     applied_discounts: Series[object] = pa.Field(
         description="Discounts applied to the line (JSON array of {id, amount, code, ...})."

@@ -27,7 +27,7 @@ PAYMENT_STATUSES = [
     "partially refunded", "pending", "refunded", "void", "void pending",
 ]
 # Empty for orders staff enter by hand; else an IPv4 or IPv6 address.
-IP = r"^$|^\d{1,3}(\.\d{1,3}){3}$|^[0-9A-Fa-f]*:[0-9A-Fa-f:.]*$"
+IP = r"^$|^\d{1,3}(?:\.\d{1,3}){3}$|^[0-9A-Fa-f]*:[0-9A-Fa-f:.]*$"
 UUID = r"^$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 TIME = {"dtype_kwargs": {"unit": "ns", "tz": "UTC"}}
 RFC2822 = {"format": "rfc2822"}
@@ -81,7 +81,7 @@ class Orders(pa.DataFrameModel):
         str_matches=IP, description="IP address the order was placed from.", metadata={"pii": "ip"}
     )
     geoip_country_iso2: Series[str] = pa.Field(
-        str_matches=r"^([A-Z]{2})?$", description="Country of that IP (ISO 3166 alpha-2)."
+        str_matches=r"^(?:[A-Z]{2})?$", description="Country of that IP (ISO 3166 alpha-2)."
     )
     staff_notes: Series[str] = pa.Field(
         description="Staff notes about the order.", metadata={"pii": "free_text"}

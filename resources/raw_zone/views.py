@@ -35,7 +35,8 @@ def _projections(ref: TableRef) -> str:
         elif sql_type == "VARCHAR":
             parts.append(f'json_extract_string(record, {path_sql}) AS "{name}"')
         else:
-            parts.append(f'TRY_CAST(json_extract_string(record, {path_sql}) AS {sql_type}) AS "{name}"')
+            value = f"json_extract_string(record, {path_sql})"
+            parts.append(f'TRY_CAST({value} AS {sql_type}) AS "{name}"')
     return "".join(", " + part for part in parts)
 
 

@@ -80,7 +80,7 @@ def test_records_that_do_not_parse_are_quarantined_and_the_rest_published(
 ):
     """A retyped key in some customers: those rows go to quarantine with their rule."""
     fault = {"endpoint": "customers", "kind": "retype_column", "column": "id", "to": "string",
-             "fraction": 0.1}
+             "fraction": 0.04}
     with running_sandbox(sandbox_config([fault])) as api:
         resources = extraction_resources(api, wise_postgres, tmp_path)
         result = materialize(resources, selection={"src_customer"})

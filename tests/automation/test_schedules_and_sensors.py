@@ -18,6 +18,7 @@ from dagster._utils.schedules import cron_string_iterator
 
 from automation.schedules import SCHEDULES
 from automation.sensors import quotation_file_sensor, run_failure_alert, scan_drop_folder
+from resources.alerts import AlertsResource
 
 BY_NAME = {schedule.name: schedule for schedule in SCHEDULES}
 SEOUL = "Asia/Seoul"
@@ -101,7 +102,7 @@ def test_a_replaced_file_is_a_new_file(tmp_path):
     assert json.dumps(cursor)  # the cursor stays serialisable
 
 
-def test_a_failed_run_is_handed_to_alerting(caplog):
+def test_a_failed_run_is_handed_to_alerting(caplog, tmp_path):
     """The run-failure sensor turns the failure into an alert naming the job and the reason."""
 
     @dg.op
@@ -118,6 +119,7 @@ def test_a_failed_run_is_handed_to_alerting(caplog):
     context = dg.build_run_status_sensor_context(
         sensor_name="run_failure_alert", dagster_event=failure, dagster_instance=instance,
         dagster_run=result.dagster_run,
+        resources={"alerts": AlertsResource(outbox=str(tmp_path / "outbox.jsonl"))},
     ).for_run_failure()
     with caplog.at_level(logging.ERROR, logger="commerce_governance.alerts"):
         run_failure_alert(context)

@@ -97,7 +97,7 @@ def _gx_expectation(expectation: Expectation) -> Any:
 
 
 def run_suite(contract: Contract, frame: AuditFrame) -> list[Any]:
-    """Every expectation of `contract` on `frame`, in suite order: one GX result each."""
+    """Every expectation of `contract` run on `frame`: one GX result each (GX may reorder)."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -170,6 +170,9 @@ class WidgetsWithoutDescription(Widgets):
     colour: Series[str] = pa.Field()
 
 
+UNIQUE_SKU = Expectation("expect_column_values_to_be_unique", {"column": "sku"})
+
+
 def _contract(model: type[pa.DataFrameModel] = Widgets, **overrides: Any) -> Contract:
     return Contract(**{
         "source": "test", "table": "widgets", "model": model,
@@ -184,11 +187,7 @@ def _contract(model: type[pa.DataFrameModel] = Widgets, **overrides: Any) -> Con
         ({"model": WidgetsWithoutDescription}, "colour", "no description"),
         ({"primary_key": "widget_id"}, "widget_id", "is not a column"),
         ({"modified_column": "updated_at"}, "updated_at", "is not a column"),
-        (
-            {"expectations": (Expectation("expect_column_values_to_be_unique", {"column": "sku"}),)},
-            "sku",
-            "neither a model column nor a derived one",
-        ),
+        ({"expectations": (UNIQUE_SKU,)}, "sku", "neither a model column nor a derived one"),
     ],
     ids=["unknown-pii-class", "no-description", "unknown-key", "unknown-modified", "unknown-read"],
 )
