@@ -126,28 +126,35 @@ def _kind(evaluation: dg.AssetCheckEvaluation, outcome: Any) -> AlertKind:
     return "rows_quarantined" if outcome == "quarantined" else "check_failed"
 
 
-def _check_alert(evaluation: dg.AssetCheckEvaluation, run: dg.DagsterRun, url: str,
+def _check_alert(evaluations: list[dg.AssetCheckEvaluation], run: dg.DagsterRun, url: str,
                  repository_def: dg.RepositoryDefinition | None) -> Alert:
-    values = _plain(evaluation.metadata)
-    asset, check = evaluation.asset_key.to_user_string(), evaluation.check_name
-    outcome = values.get("outcome") or "failed"
-    kind = _kind(evaluation, values.get("outcome"))
-    owner = str(values.get("owner") or owner_of([evaluation.asset_key], repository_def))
-    counts, examples = _counts(values), _examples(values.get("examples"))
-    quarantine = str(values["quarantine"]) if values.get("quarantine") else None
+    """One alert for every failed check of one asset in one run: a batch blocked by both of
+    its audits is one failure, so it is one message (its checks are listed together)."""
+    first = max(evaluations, key=lambda e: e.severity == dg.AssetCheckSeverity.ERROR)
+    values = [_plain(evaluation.metadata) for evaluation in evaluations]
+    asset = first.asset_key.to_user_string()
+    check = ", ".join(evaluation.check_name for evaluation in evaluations)
+    outcome = values[evaluations.index(first)].get("outcome") or "failed"
+    kind = _kind(first, outcome)
+    owner = str(next((v["owner"] for v in values if v.get("owner")), None)
+                or owner_of([first.asset_key], repository_def))
+    counts = max((_counts(v) for v in values), key=lambda c: c.get("rows_failing", 0))
+    examples = [entry for v in values for entry in _examples(v.get("examples"))][:MAX_EXAMPLES]
+    quarantine = next((str(v["quarantine"]) for v in values if v.get("quarantine")), None)
+    batch = next((v["batch_id"] for v in values if v.get("batch_id")), None)
     title = f"{_TITLES[kind]}: {asset} · {check}"
     lines = [
-        f"{title} (outcome: {outcome}, severity {evaluation.severity.value})",
+        f"{title} (outcome: {outcome}, severity {first.severity.value})",
         f"Owner: {owner}",
         _counts_line(counts),
         *_example_lines(examples),
         f"Quarantined rows: {quarantine}" if quarantine else None,
-        f"Batch: {values['batch_id']}" if values.get("batch_id") else None,
+        f"Batch: {batch}" if batch else None,
         f"Job: {run.job_name}, run {run.run_id}",
         f"Run: {url}",
     ]
     return Alert(
-        key=f"{run.run_id}:{asset}:{check}", kind=kind, title=title, run_id=run.run_id,
+        key=f"{run.run_id}:{asset}", kind=kind, title=title, run_id=run.run_id,
         job=run.job_name, owner=owner, run_url=url,
         text="\n".join(line for line in lines if line), asset=asset, check=check,
         outcome=str(outcome), counts=counts, examples=examples, quarantine=quarantine,
@@ -168,10 +175,13 @@ def _failed_evaluations(
 
 def check_alerts(instance: dg.DagsterInstance, run: dg.DagsterRun, *, webserver_url: str,
                  repository_def: dg.RepositoryDefinition | None = None) -> list[Alert]:
-    """One alert per failed check evaluation of the run."""
+    """One alert per asset with failed checks in the run."""
     url = run_url(webserver_url, run.run_id)
-    return [_check_alert(evaluation, run, url, repository_def)
-            for _, evaluation in _failed_evaluations(instance, run.run_id)]
+    by_asset: dict[dg.AssetKey, list[dg.AssetCheckEvaluation]] = {}
+    for _, evaluation in _failed_evaluations(instance, run.run_id):
+        by_asset.setdefault(evaluation.asset_key, []).append(evaluation)
+    return [_check_alert(evaluations, run, url, repository_def)
+            for evaluations in by_asset.values()]
 
 
 def failure_explained_by_checks(instance: dg.DagsterInstance, run_id: str) -> bool:

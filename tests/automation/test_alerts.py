@@ -133,7 +133,7 @@ def test_a_blocked_batch_is_alerted_once_as_check_blocked(instance, outbox, capl
 
     (alert,) = lines(outbox)
     assert alert["kind"] == "check_blocked"
-    assert alert["key"] == f"{result.run_id}:src_customer:schema_contract"
+    assert alert["key"] == f"{result.run_id}:src_customer"
     assert alert["owner"] == OWNER and f"Owner: {OWNER}" in alert["text"]
     assert alert["run_url"] == f"{WEBSERVER}/runs/{result.run_id}"
     assert f"Run: {alert['run_url']}" in alert["text"]
