@@ -16,8 +16,8 @@ import duckdb
 import pytest
 
 from assets import defs as asset_defs
-from definitions import defs as code_location
 from automation.sensors import run_failure_alert
+from definitions import defs as code_location
 from resources.alerts import AlertsResource
 from sandbox.bigcommerce.server import running_sandbox
 from tests.assets.support import pipeline_resources, sandbox_config, zone_ref
