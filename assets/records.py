@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
-from email.utils import parsedate_to_datetime
-from typing import Any, Literal
+from typing import Any
 
-TimeFormat = Literal["rfc2822", "iso8601", "native"]
+from contracts.formats import TimeFormat, parse_time
 
 
 @dataclass(frozen=True)
@@ -63,27 +62,6 @@ def _lookup(record: dict[str, Any], path: str) -> tuple[bool, Any]:
             return False, None
         value = value[part]
     return True, value
-
-
-def parse_time(value: Any, fmt: TimeFormat) -> datetime:
-    """A timezone-aware UTC datetime, or ValueError with what was expected."""
-    if fmt == "native" and isinstance(value, datetime):
-        parsed = value
-    elif fmt == "rfc2822" and isinstance(value, str):
-        try:
-            parsed = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError) as error:
-            raise ValueError(f"{value!r} is not an RFC-2822 date") from error
-    elif fmt == "iso8601" and isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError as error:
-            raise ValueError(f"{value!r} is not an ISO-8601 date") from error
-    else:
-        raise ValueError(f"{value!r} is not a {fmt} date")
-    if parsed.tzinfo is None:
-        raise ValueError(f"{value!r} has no time zone")
-    return parsed.astimezone(UTC)
 
 
 def parse_record(record: Any, shape: RecordShape) -> Parsed | Rejected:

@@ -22,8 +22,8 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
-from assets.records import parse_time
 from contracts.base import Column, Contract
+from contracts.formats import parse_time
 
 MAX_EXAMPLES = 5
 

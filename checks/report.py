@@ -72,6 +72,15 @@ def _plain(value: object) -> object:
     return value.isoformat() if isinstance(value, pd.Timestamp) else value
 
 
+def _outcome(result: AuditResult, verdict: Verdict) -> str:
+    """What this check's findings did: blocked the batch, quarantined rows, or only warned."""
+    if not (result.findings or result.error):
+        return "passed"
+    if verdict.outcome == "blocked":
+        return "blocked"
+    return "quarantined" if result.failing_rows else "warned"
+
+
 def check_result(result: AuditResult, verdict: Verdict, contract: Contract, asset_key: dg.AssetKey,
                  frame: pd.DataFrame | None, quarantine_query: str) -> dg.AssetCheckResult:
     pii = contract.pii_columns
@@ -91,7 +100,7 @@ def check_result(result: AuditResult, verdict: Verdict, contract: Contract, asse
         severity=severity,
         description=description[:1000],
         metadata={
-            "outcome": verdict.outcome if failed else "passed",
+            "outcome": _outcome(result, verdict),
             "rows_audited": result.rows_audited,
             "rows_failing": failing_rows,
             "failure_fraction": round(failing_rows / audited, 6),
