@@ -183,8 +183,7 @@ class Extraction:
                             self.rejects_by_rule, self.reject_columns)
         yield from audit.check_results
         if audit.verdict.outcome == "blocked":
-            self.batch.publish_rejects()
-            self.zone.sync_views([self.spec.ref])
+            self.zone.publish_quarantine(self.batch)
             self.batch.abandon(audit.verdict.summary)
             raise dg.Failure(
                 description=f"{self.spec.name}: batch {self.batch.batch_id} blocked by its "

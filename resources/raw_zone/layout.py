@@ -58,3 +58,8 @@ class ZonePaths:
 def new_batch_id() -> str:
     """Sorts by creation time (to the microsecond), unique across processes."""
     return f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}_{uuid.uuid4().hex[:8]}"
+
+
+def batch_time(batch_id: str) -> datetime:
+    """When a batch was created, read back from its id."""
+    return datetime.strptime(batch_id.split("_", 1)[0], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -12,16 +12,18 @@ import duckdb
 from pydantic import Field
 
 from resources.raw_zone.batch import StagedBatch
-from resources.raw_zone.layout import TableRef, ZonePaths, new_batch_id
+from resources.raw_zone.layout import TableRef, ZonePaths, batch_time, new_batch_id
 from resources.raw_zone.views import view_statements, warehouse_lock
 
 
 class RawZone:
     """Batches as Parquet files under `root`; views over them in the DuckDB `warehouse`."""
 
-    def __init__(self, root: Path, warehouse: Path) -> None:
+    def __init__(self, root: Path, warehouse: Path,
+                 quarantine_retention_days: int | None = None) -> None:
         self.paths = ZonePaths(Path(root))
         self.warehouse = Path(warehouse)
+        self.quarantine_retention_days = quarantine_retention_days
 
     def stage(self, ref: TableRef, run_id: str) -> StagedBatch:
         return StagedBatch(self.paths, ref, new_batch_id(), run_id)
@@ -29,8 +31,28 @@ class RawZone:
     def publish(self, batch: StagedBatch) -> Path:
         """Publish a staged batch and make sure the warehouse's views cover its table."""
         path = batch.publish()
+        self.prune_quarantine(batch.ref)
         self.sync_views([batch.ref])
         return path
+
+    def publish_quarantine(self, batch: StagedBatch) -> Path | None:
+        """Publish only a blocked batch's rejects: the table dbt reads does not change."""
+        path = batch.publish_rejects()
+        self.prune_quarantine(batch.ref)
+        self.sync_views([batch.ref])
+        return path
+
+    def prune_quarantine(self, ref: TableRef, now: datetime | None = None) -> list[Path]:
+        """Delete quarantined batches older than the retention (none if it is not set)."""
+        if self.quarantine_retention_days is None:
+            return []
+        cutoff = (now or datetime.now(UTC)) - timedelta(days=self.quarantine_retention_days)
+        folder = self.paths.glob(ref, quarantine=True).parent
+        expired = [path for path in sorted(folder.glob("*.parquet"))
+                   if batch_time(path.stem) < cutoff]
+        for path in expired:
+            path.unlink()
+        return expired
 
     def sync_views(self, refs: Iterable[TableRef]) -> None:
         """(Re)create the tables' views in the warehouse file, under the warehouse lock.
@@ -79,6 +101,11 @@ class RawZoneResource(dg.ConfigurableResource):
 
     root: str = Field(description="Folder of the raw zone's Parquet batches.")
     warehouse: str = Field(description="DuckDB file whose `raw_*` schemas view the raw zone.")
+    quarantine_retention_days: int | None = Field(
+        default=90, ge=1,
+        description="Quarantined batches older than this are deleted when their table next "
+        "publishes (None keeps them forever). Raw values live only there, so keep it short.",
+    )
 
     def zone(self) -> RawZone:
-        return RawZone(Path(self.root), Path(self.warehouse))
+        return RawZone(Path(self.root), Path(self.warehouse), self.quarantine_retention_days)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import duckdb
 import pytest
@@ -131,6 +132,37 @@ def test_rejects_land_in_the_quarantine_view_with_their_rule(zone):
     assert rows == [("r1", "primary_key_integer", "id", "id is not an integer: 'x'",
                      '{"id": "x"}')]
     assert current(zone, CUSTOMERS) == [(1, "ok")]
+
+
+def test_audited_rows_move_from_the_batch_to_quarantine_with_their_rule(zone):
+    """`quarantine_rows` takes the named rows out of the staged file before publishing."""
+    batch = zone.stage(CUSTOMERS, run_id="r1")
+    for pk in (1, 2, 3):
+        batch.add(pk, T0, json.dumps({"v": f"v{pk}"}))
+    batch.seal_rows()
+    rejection = SimpleNamespace(stage="schema_contract", rule="not_nullable", column="v",
+                                reason="v is null")
+    assert batch.quarantine_rows({2: rejection}) == 1 and batch.rows == 2
+    zone.publish(batch)
+    assert current(zone, CUSTOMERS) == [(1, "v1"), (3, "v3")]
+    with zone.reader([CUSTOMERS]) as db:
+        moved = db.execute("SELECT _row, _stage, _rule, _pk, record->>'$.v' "
+                           "FROM quarantine.shop__customers").fetchall()
+    assert moved == [(2, "schema_contract", "not_nullable", 2, "v2")]
+
+
+def test_quarantine_older_than_the_retention_is_deleted_on_the_next_publish(tmp_path):
+    zone = RawZone(tmp_path / "raw", tmp_path / "w.duckdb", quarantine_retention_days=30)
+    old = zone.stage(CUSTOMERS, run_id="r1")
+    old.reject(rule="r", column=None, reason="old", raw="{}")
+    zone.publish(old)
+    new = zone.stage(CUSTOMERS, run_id="r2")
+    new.reject(rule="r", column=None, reason="new", raw="{}")
+    zone.publish(new)
+    assert zone.prune_quarantine(CUSTOMERS, now=datetime.now(UTC) + timedelta(days=29)) == []
+    expired = zone.prune_quarantine(CUSTOMERS, now=datetime.now(UTC) + timedelta(days=31))
+    assert [path.stem for path in expired] == [old.batch_id, new.batch_id]
+    assert RawZone(tmp_path / "raw", tmp_path / "w.duckdb").prune_quarantine(CUSTOMERS) == []
 
 
 def test_the_warehouse_file_exposes_the_views_and_is_released_after_publish(zone):
