@@ -60,6 +60,8 @@ def quotation_file_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResul
 
 @dg.run_failure_sensor(
     name="run_failure_alert",
+    # Alerting must not depend on someone remembering to switch it on.
+    default_status=dg.DefaultSensorStatus.RUNNING,
     description="Alerts each failed run: its failed checks, and the failure itself unless a "
     "blocking check already explains it.",
 )
@@ -72,6 +74,7 @@ def run_failure_alert(context: dg.RunFailureSensorContext, alerts: AlertsResourc
 @dg.run_status_sensor(
     run_status=dg.DagsterRunStatus.SUCCESS,
     name="run_check_warning_alert",
+    default_status=dg.DefaultSensorStatus.RUNNING,
     description="Alerts the failed WARN checks of successful runs: quarantined rows and dbt "
     "warn tests.",
 )

@@ -6,10 +6,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks import extraction, memory, transformer
+from benchmarks import audit, extraction, memory, transformer
 from benchmarks.report import machine
 
 BENCHMARKS = {
+    "audit": audit.run,
     "extraction": extraction.run,
     "memory": memory.run,
     "transformer": transformer.run,

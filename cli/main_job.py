@@ -21,6 +21,7 @@ import dagster as dg
 from automation.alerting import root_error
 from cli.instance import dagster_instance
 from cli.summary import Summary
+from resources.alerts import OPTIONAL_ENV, AlertsResource
 from resources.environment import DataDir
 from resources.transformer import prepare_manifest
 from sandbox import services
@@ -123,6 +124,23 @@ def _engine_output_to(path: Path) -> Iterator[TextIO]:
             os.close(fd)
 
 
+def _send_alerts(instance: dg.DagsterInstance, run_id: str, data: DataDir) -> None:
+    """What the alert sensors do in a deployment, done here because no daemon runs: the same
+    outbox ledger makes sure a sensor that sees this run later sends nothing twice."""
+    from automation.alerting import run_alerts
+    from definitions import defs
+
+    settings = {field: os.environ[name] for field, name in OPTIONAL_ENV.items()
+                if os.environ.get(name)}
+    alerts = AlertsResource(outbox=str(data.alert_outbox), **settings)
+    run = instance.get_run_by_id(run_id)
+    sent = [alert for alert in run_alerts(instance, run, webserver_url=alerts.webserver_url,
+                                          repository_def=defs().get_repository_def())
+            if alerts.send(alert)]
+    where = "Slack and " if alerts.slack_token else ""
+    print(f"{len(sent)} alert(s) sent to {where}{data.alert_outbox}", flush=True)
+
+
 def run(
     data: DataDir,
     options: services.SandboxOptions,
@@ -177,6 +195,8 @@ def run(
             print(summary.table(), flush=True)
             if "error" in outcome:
                 print(f"the run could not start: {outcome['error']}", flush=True)
+            if result is not None:
+                _send_alerts(instance, result.run_id, data)
             succeeded = bool(result and result.success)
             print(
                 f"run {result.run_id if result else '?'}: "

@@ -7,7 +7,7 @@ import os
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from resources.alerts import AlertsResource
+from resources.alerts import OPTIONAL_ENV, AlertsResource
 from resources.bigcommerce import BigCommerceResource
 from resources.environment import DataDir, environment
 from resources.postgres import PostgresResource
@@ -32,13 +32,8 @@ def _alerts(data: DataDir) -> AlertsResource:
     Each variable is bound as an `EnvVar` only when present, so an unset one means "use the
     default" instead of failing the run launch, and the token never enters the definitions.
     """
-    optional = {
-        "slack_token": "SLACK_BOT_TOKEN",
-        # A Slack-compatible endpoint (the sandbox stand-in); the real Slack otherwise.
-        "slack_base_url": "SLACK_API_URL",
-        "webserver_url": "DAGSTER_WEBSERVER_URL",
-    }
-    bound = {field: dg.EnvVar(name) for field, name in optional.items() if os.environ.get(name)}
+    bound = {field: dg.EnvVar(name) for field, name in OPTIONAL_ENV.items()
+             if os.environ.get(name)}
     return AlertsResource(outbox=str(data.alert_outbox), **bound)
 
 

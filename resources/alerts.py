@@ -96,6 +96,15 @@ class _ShortRateLimitRetry(RateLimitErrorRetryHandler):
             return False
 
 
+# Optional settings read from the environment: resource field -> variable. Each one applies only
+# when set, so an unset variable means "use the default" and the token never enters run config.
+OPTIONAL_ENV = {
+    "slack_token": "SLACK_BOT_TOKEN",
+    "slack_base_url": "SLACK_API_URL",  # a Slack-compatible endpoint (the sandbox stand-in)
+    "webserver_url": "DAGSTER_WEBSERVER_URL",
+}
+
+
 class AlertsResource(dg.ConfigurableResource):
     """Sends alerts once each: outbox line + log line always, Slack when a token is bound."""
 

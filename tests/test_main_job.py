@@ -7,10 +7,12 @@ anywhere: not in the output, the instance's event log, the engine log or the san
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -18,10 +20,12 @@ import pytest
 
 from assets import EXTRACTION_ASSETS
 from resources.environment import REPO_ROOT
+from sandbox.bigcommerce.data import Dataset, DatasetSize
 
 pytestmark = pytest.mark.slow
 
 FLAKY = REPO_ROOT / "sandbox" / "fault_plans" / "flaky_network.toml"
+BAD_EMAILS = REPO_ROOT / "sandbox" / "fault_plans" / "bad_customer_emails.toml"
 
 
 def run_main(data_dir: Path, token: str, *extra: str) -> subprocess.CompletedProcess:
@@ -37,14 +41,30 @@ def files_containing(folder: Path, needle: bytes) -> list[Path]:
             and needle in path.read_bytes()]
 
 
+def personal_data(size: int) -> list[str]:
+    """E-mails, phones, names and street lines the sandbox serves at this size (seed 42)."""
+    data = Dataset.generate(42, DatasetSize.scaled(size), datetime.now(UTC))
+    values = []
+    for customer in data.customers:
+        values += [customer["email"], customer["phone"], customer["first_name"] +
+                   customer["last_name"], customer["last_name"] + customer["first_name"]]
+        values += [address["address1"] for address in customer["addresses"]]
+    return [value for value in values if len(value) >= 2]
+
+
 def test_main_job_runs_everything_reports_and_keeps_its_runs(tmp_path):
-    """Two runs over a flaky network: both succeed, both are in the instance, no token leaks."""
+    """Two runs, over a flaky network and then with malformed e-mails: both succeed, both are
+    in the instance, the quarantine is alerted, and neither the token nor any personal data
+    appears in the output, the instance (check metadata, logs) or the alert outbox."""
     data_dir = tmp_path / "data"
     token = f"sandbox-secret-{uuid.uuid4().hex}"
     first = run_main(data_dir, token, "--fault-plan", str(FLAKY))
     assert first.returncode == 0, first.stdout + first.stderr
-    second = run_main(data_dir, token)
+    second = run_main(data_dir, token, "--fault-plan", str(BAD_EMAILS), "--full-refresh")
     assert second.returncode == 0, second.stdout + second.stderr
+    assert "alert(s) sent" in second.stdout
+    outbox = (data_dir / "alerts" / "outbox.jsonl").read_text()
+    assert '"kind": "rows_quarantined"' in outbox and "team:crm" in outbox
 
     summary = first.stdout.split("asset ", 1)[1]
     for asset in EXTRACTION_ASSETS:
@@ -66,3 +86,11 @@ def test_main_job_runs_everything_reports_and_keeps_its_runs(tmp_path):
     for output in (first.stdout, first.stderr, second.stdout, second.stderr):
         assert token not in output
     assert files_containing(data_dir, token.encode()) == []
+
+    shown = [first.stdout, first.stderr, second.stdout, second.stderr, outbox]
+    shown += [path.read_bytes().decode("utf-8", "replace")
+              for path in (data_dir / "dagster").rglob("*") if path.is_file()]
+    text = "\n".join(shown)
+    for value in personal_data(40):
+        escaped = json.dumps(value)[1:-1]  # as it would sit in JSON written with ensure_ascii
+        assert value not in text and escaped not in text, f"personal data shown: {value!r}"

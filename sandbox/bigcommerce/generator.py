@@ -233,7 +233,8 @@ class Generator:
             if status_id == 4 or (status_id == 14 and i == 0):  # Partially Refunded: first line
                 line.update(is_refunded=True, quantity_refunded=line["quantity"],
                             refund_amount=money(inc))
-                refunded = total_inc if status_id == 4 else inc
+                # A refund never exceeds what was paid (a discounted single-line order).
+                refunded = total_inc if status_id == 4 else min(inc, total_inc)
         if coupon:
             lines[0]["applied_discounts"] = [{"id": coupon, "amount": money(discount),
                                               "name": coupon, "code": coupon, "target": "order"}]

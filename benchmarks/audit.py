@@ -1,0 +1,118 @@
+"""What the contract audits cost next to the write they protect, and what loading costs.
+
+Orders are the widest table (38 fields, money strings, RFC-2822 dates, a nested address). A
+seeded set of sandbox orders is repeated with fresh ids up to 10k, 100k and 1M rows; each size
+is staged and published the way an extraction does (structural parse, Parquet row groups,
+atomic rename, views), and, on an identical staged batch, audited the way an extraction does
+(typed frame, Pandera contract, GX suite, policy, quarantine move). The ratio is audit time
+over stage+publish time. Great Expectations' import is paid once per step process and is
+reported on its own line.
+
+Definitions load is measured in fresh processes (median of three), with whether GX was
+imported, next to `import dagster` and `import dagster_dbt` alone: the floor the code location
+cannot go below.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+from assets.bigcommerce import ORDERS
+from assets.records import Parsed, parse_record
+from benchmarks.report import table
+from checks.audit import audit_batch
+from checks.frame import frame_from_batch
+from checks.gx_audit import gx_audit
+from checks.pandera_audit import pandera_audit
+from resources.raw_zone import RawZone
+from sandbox.bigcommerce.data import Dataset, DatasetSize
+
+SIZES = (10_000, 100_000, 1_000_000)
+SEED_ORDERS = 10_000
+
+
+def _orders(count: int, seed_orders: list[dict]) -> list[dict]:
+    """`count` realistic orders: the seed set repeated, each copy with its own id."""
+    return [{**seed_orders[i % len(seed_orders)], "id": 100 + i} for i in range(count)]
+
+
+def _stage(zone: RawZone, orders: list[dict]):
+    batch = zone.stage(ORDERS.ref, run_id="audit-benchmark")
+    for record in orders:
+        parsed = parse_record(record, ORDERS.shape)
+        assert isinstance(parsed, Parsed)
+        batch.add(parsed.pk, parsed.modified_at, parsed.json)
+    return batch
+
+
+def _timed(action) -> tuple[float, object]:
+    started = time.perf_counter()
+    value = action()
+    return time.perf_counter() - started, value
+
+
+def _measure(folder: Path, orders: list[dict]) -> dict[str, float]:
+    zone = RawZone(folder / "publish" / "raw", folder / "publish" / "w.duckdb")
+    write_s, batch = _timed(lambda: _stage(zone, orders))
+    publish_s, _ = _timed(lambda: (batch.seal(), zone.publish(batch)))
+
+    audited = _stage(RawZone(folder / "audit" / "raw", folder / "audit" / "w.duckdb"), orders)
+    contract = ORDERS.contract
+    path = audited.seal_rows()
+    frame_s, frame = _timed(lambda: frame_from_batch(path, contract))
+    pandera_s, (_, typed) = _timed(lambda: pandera_audit(contract, frame))
+    gx_s, _ = _timed(lambda: gx_audit(contract, typed))
+    del frame, typed
+    audit_s, audit = _timed(lambda: audit_batch(contract, audited, ORDERS.key, Counter(), {}))
+    assert audit.verdict.outcome == "passed", audit.verdict.summary
+    return {"stage_publish": write_s + publish_s, "audit": audit_s, "frame": frame_s,
+            "pandera": pandera_s, "gx": gx_s}
+
+
+def _load_seconds(statement: str) -> tuple[float, bool]:
+    code = ("import sys, time; t = time.perf_counter(); " + statement +
+            "; print(time.perf_counter() - t, 'great_expectations' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    return float(out[-2]), out[-1] == "True"
+
+
+def _loads() -> list[list[object]]:
+    rows = []
+    for label, statement in (
+        ("import dagster", "import dagster"),
+        ("import dagster_dbt", "import dagster_dbt"),
+        ("import contracts, checks", "import contracts, checks"),
+        ("code location: definitions.defs()", "import definitions; definitions.defs()"),
+    ):
+        runs = [_load_seconds(statement) for _ in range(3)]
+        rows.append([label, f"{statistics.median(s for s, _ in runs):.2f}",
+                     "yes" if any(gx for _, gx in runs) else "no"])
+    return rows
+
+
+def run(folder: Path) -> str:
+    print(f"  generating {SEED_ORDERS:,} seed orders …", flush=True)
+    seed = Dataset.generate(7, DatasetSize(customers=2_000, orders=SEED_ORDERS, products=200),
+                            datetime.now(UTC)).orders
+    warm_s, _ = _timed(lambda: _measure(folder / "warm", _orders(500, seed)))
+    rows = []
+    for size in SIZES:
+        print(f"  {size:,} orders …", flush=True)
+        figures = _measure(folder / str(size), _orders(size, seed))
+        rows.append([f"{size:,}", f"{figures['stage_publish']:.2f}", f"{figures['audit']:.2f}",
+                     f"{size / figures['audit']:,.0f}",
+                     f"{figures['audit'] / figures['stage_publish']:.2f}",
+                     f"{figures['frame']:.2f} / {figures['pandera']:.2f} / {figures['gx']:.2f}"])
+    audit = table(["orders", "stage+publish s", "audit s", "audit rows/s",
+                   "audit / stage+publish", "frame / Pandera / GX s"], rows)
+    loads = table(["fresh process", "seconds (median of 3)", "GX imported"], _loads())
+    return (f"{audit}\n\nfirst audit in a process (GX import and set-up), 500 orders: "
+            f"{warm_s:.1f} s\n\n{loads}")
+
