@@ -106,7 +106,8 @@ def _bad_positions(values: list[Any], kind: str, column: Column) -> tuple[list[i
     """Positions of values of the wrong JSON type, and the column converted for the audits."""
     if kind == "datetime":
         text = pd.Series([None if v == "" else v for v in values], dtype=object)
-        parsed = pd.to_datetime(text.where(text.map(type) == str), utc=True, errors="coerce",
+        strings = text.where(text.map(lambda v: isinstance(v, str)))
+        parsed = pd.to_datetime(strings, utc=True, errors="coerce",
                                 format=DATE_FORMATS.get(column.time_format or "", "ISO8601"))
         bad = list(np.flatnonzero(text.notna().to_numpy() & parsed.isna().to_numpy()))
         return bad, parsed
