@@ -11,6 +11,7 @@ import os
 import sys
 import threading
 import uuid
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -134,8 +135,11 @@ def _send_alerts(instance: dg.DagsterInstance, run_id: str, data: DataDir) -> No
                 if os.environ.get(name)}
     alerts = AlertsResource(outbox=str(data.alert_outbox), **settings)
     run = instance.get_run_by_id(run_id)
+    with warnings.catch_warnings():  # Dagster's beta notices belong to the engine log
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        repository = defs().get_repository_def()
     sent = [alert for alert in run_alerts(instance, run, webserver_url=alerts.webserver_url,
-                                          repository_def=defs().get_repository_def())
+                                          repository_def=repository)
             if alerts.send(alert)]
     where = "Slack and " if alerts.slack_token else ""
     print(f"{len(sent)} alert(s) sent to {where}{data.alert_outbox}", flush=True)
