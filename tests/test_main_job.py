@@ -63,6 +63,9 @@ def test_main_job_runs_everything_reports_and_keeps_its_runs(tmp_path):
     second = run_main(data_dir, token, "--fault-plan", str(BAD_EMAILS), "--full-refresh")
     assert second.returncode == 0, second.stdout + second.stderr
     assert "alert(s) sent" in second.stdout
+    rows = {line.split()[0]: line.split() for line in second.stdout.splitlines() if line.strip()}
+    assert int(rows["src_customer"][2]) > 0  # quarantined (under the limit: a WARN)...
+    assert "mart_customer_value" in rows  # ...and dbt still built everything downstream
     outbox = (data_dir / "alerts" / "outbox.jsonl").read_text()
     assert '"kind": "rows_quarantined"' in outbox and "team:crm" in outbox
 
