@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 from contracts.base import Column, Contract
 
 MAX_EXAMPLES = 5
+CHUNK_ROWS = 50_000
 # The weekday an RFC-2822 date starts with, dropped before parsing (the date says it anyway).
 RFC2822_DAY = r"^[A-Za-z]{3}, "
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -88,20 +89,6 @@ def _lifted(record: dict, lift: Any) -> dict:
             value = value.get(part) if isinstance(value, dict) else None
         record[name] = value
     return record
-
-
-def _collect(rows: Iterable[tuple[int, dict]], contract: Contract, names: list[str]
-             ) -> tuple[list[int], dict[str, list[Any]], set[str]]:
-    """Column lists (None where a record lacks the field) and every key any record had."""
-    index: list[int] = []
-    records: list[dict] = []
-    for row, record in rows:
-        index.append(row)
-        records.append(_lifted(record, contract.lift) if contract.lift else record)
-    keys_seen: set[str] = set().union(*records) if records else set()
-    extra = sorted(keys_seen - set(names))  # fields the contract does not know
-    values = {name: [record.get(name) for record in records] for name in [*names, *extra]}
-    return index, values, keys_seen
 
 
 def _rfc2822_as_iso(text: pd.Series) -> pd.Series:
@@ -180,34 +167,70 @@ def frame_from_records(rows: Iterable[tuple[int, dict]], contract: Contract) -> 
             gc.enable()
 
 
+def _chunks(rows: Iterable[tuple[int, dict]], size: int) -> Iterator[list[tuple[int, dict]]]:
+    chunk: list[tuple[int, dict]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def _frame(rows: Iterable[tuple[int, dict]], contract: Contract,
            columns: dict[str, Column]) -> AuditFrame:
-    index, values, keys_seen = _collect(rows, contract, list(columns))
+    """Converted a chunk of records at a time, so parsed records (and the strings of numbers
+    and dates) are freed as soon as their typed columns exist."""
+    parts: dict[str, dict[int, pd.Series]] = {}
+    sizes: list[int] = []
+    index: list[int] = []
+    keys_seen: set[str] = set()
     mismatches: dict[str, TypeMismatch] = {}
+    for number, chunk in enumerate(_chunks(rows, CHUNK_ROWS)):
+        records = [_lifted(r, contract.lift) if contract.lift else r for _, r in chunk]
+        chunk_keys = set().union(*records)
+        keys_seen |= chunk_keys
+        for name in [*columns, *sorted(chunk_keys - set(columns))]:
+            values = [record.get(name) for record in records]
+            parts.setdefault(name, {})[number] = _column(
+                name, values, columns.get(name), index_of=chunk, found=mismatches)
+        sizes.append(len(chunk))
+        index += [row for row, _ in chunk]
     # A column is present if any record has it; an empty batch has every contract column.
     names = [n for n in columns if not index or n in keys_seen]
-    names += sorted(key for key in values if key not in columns)
-    data: dict[str, pd.Series] = {}
+    names += sorted(keys_seen - set(columns))
     row_index = pd.Index(index, name="_row")
-    for name in names:
-        column = columns.get(name)
-        kind = _kind(column) if column is not None else "any"
-        column_values = values.pop(name)
-        series = None
-        if column is not None and kind != "any":
-            bad, converted = _convert(column_values, kind, column)
-            if len(bad):
-                mismatches[name] = TypeMismatch(
-                    _expected(kind, column), count=len(bad), rows=[index[i] for i in bad],
-                    examples=[column_values[i] for i in bad[:MAX_EXAMPLES]],
-                )
-            else:
-                series = converted
-        if series is None:  # nested values, unknown fields, or a column of the wrong type
-            series = pd.Series(column_values, dtype=object)
-        data[name] = series.set_axis(row_index)
+    data = {name: _joined(parts.get(name, {}), sizes).set_axis(row_index) for name in names}
     frame = pd.DataFrame(data, index=row_index)
     return AuditFrame(data=frame, keys_seen=keys_seen, mismatches=mismatches)
+
+
+def _column(name: str, values: list[Any], column: Column | None, *,
+            index_of: list[tuple[int, dict]], found: dict[str, TypeMismatch]) -> pd.Series:
+    """One chunk of one column, typed; values of the wrong JSON type are recorded in `found`
+    (with their staged rows) and the chunk kept as it came."""
+    kind = _kind(column) if column is not None else "any"
+    if column is None or kind == "any":
+        return pd.Series(values, dtype=object)
+    bad, converted = _convert(values, kind, column)
+    if not len(bad):
+        return converted
+    miss = found.setdefault(name, TypeMismatch(_expected(kind, column)))
+    miss.count += len(bad)
+    miss.rows += [index_of[i][0] for i in bad]
+    miss.examples += [values[i] for i in bad[: MAX_EXAMPLES - len(miss.examples)]]
+    return pd.Series(values, dtype=object)
+
+
+def _joined(parts: dict[int, pd.Series], sizes: list[int]) -> pd.Series:
+    """The chunks of one column end to end; a chunk without the field is all null."""
+    pieces = [parts[n] if n in parts else pd.Series([None] * size, dtype=object)
+              for n, size in enumerate(sizes)]
+    if not pieces:
+        return pd.Series([], dtype=object)
+    joined = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
+    return joined.reset_index(drop=True)
 
 
 def read_staged(path: Path, batch_size: int = 50_000) -> Iterable[tuple[int, dict]]:

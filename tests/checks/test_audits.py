@@ -176,3 +176,18 @@ def test_an_empty_batch_is_judged_by_its_row_count_only():
     typed = pandera_audit(suite, frame_from_records([], suite))[1]
     (finding,) = gx_audit(suite, typed).findings
     assert finding.rule == "expect_table_row_count_to_be_between" and finding.level == "schema"
+
+
+def test_a_frame_built_in_chunks_keeps_rows_types_and_late_fields(monkeypatch):
+    """Chunk boundaries change nothing: staged rows, types, a mismatch in a later chunk and a
+    field that only a later record has all come out as if the batch were read at once."""
+    monkeypatch.setattr("checks.frame.CHUNK_ROWS", 3)
+    rows = records(8)
+    rows[6][1]["total"] = {"amount": 7}  # wrong JSON type, third chunk
+    rows[7][1]["coupon"] = "SPRING"  # a field no earlier record had
+    frame = frame_from_records(rows, contract())
+    assert list(frame.data.index) == list(range(1, 9))
+    assert frame.mismatches["total"].rows == [7]
+    assert frame.data["coupon"].tolist() == [None] * 7 + ["SPRING"]
+    assert str(frame.data["created"].dtype) == "datetime64[ns, UTC]"
+    assert frame.data["id"].tolist() == list(range(1, 9))
