@@ -8,6 +8,7 @@ Standard library only, because it runs on a fresh machine that has nothing but P
     python3 run.py sandbox start|stop|status             the embedded stand-ins, by hand
     python3 run.py prepare                               build the dbt manifest if stale
     python3 run.py contracts [--check]                   regenerate dbt sources from contracts
+    python3 run.py lineage DATASET [--column COL]        upstream/downstream from the event file
     python3 run.py bench                                 the benchmarks in benchmarks/
     python3 run.py lock                                  re-pin requirements.lock
 
@@ -122,7 +123,7 @@ def main(argv: list[str]) -> int:
     os.chdir(ROOT)
     if command == "test":
         return subprocess.call([python, "-m", "pytest", *rest])
-    if command in {"main", "ui", "sandbox", "bench", "prepare", "contracts"}:
+    if command in {"main", "ui", "sandbox", "bench", "prepare", "contracts", "lineage"}:
         return subprocess.call([python, "-m", "cli", command, *rest])
     print(f"unknown command {command!r}\n{__doc__}", file=sys.stderr)
     return 2

@@ -10,12 +10,16 @@ factory turns each pair into an asset, so adding a stream is a spec and, at most
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from email.utils import format_datetime
+from functools import partial
 
 import dagster as dg
 
 from assets.extraction import Extraction, ExtractionConfig, ExtractionSpec, extract
 from assets.records import RecordShape
 from contracts import contract_for
+from lineage import naming
+from lineage.extraction import extraction_lineage
+from lineage.resource import LineageResource
 from resources.bigcommerce import BigCommerceClient, BigCommerceResource
 from resources.raw_zone import RawZoneResource
 
@@ -172,13 +176,19 @@ def build_asset(spec: ExtractionSpec, reader: Reader) -> dg.AssetsDefinition:
         config: ExtractionConfig,
         bigcommerce: BigCommerceResource,
         raw_zone: RawZoneResource,
+        lineage: LineageResource,
     ) -> Iterator:
+        zone = raw_zone.zone()
+        endpoint = partial(naming.bigcommerce_endpoint, bigcommerce.base_url,
+                           bigcommerce.store_hash, spec.source_label)
         yield from extract(
             context,
             spec,
             config,
-            raw_zone.zone(),
+            zone,
             lambda extraction: asyncio.run(_read(reader, bigcommerce, extraction)),
+            lineage=extraction_lineage(context, lineage, spec, zone, endpoint,
+                                       secrets=[bigcommerce.access_token]),
         )
 
     return _asset

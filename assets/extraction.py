@@ -4,7 +4,8 @@ An extraction streams records into a staged batch (`Extraction.add`), then `fini
 sealed batch against the table's contract (`checks.audit`): it yields the two blocking check
 results, then publishes the batch (its rejected rows to quarantine) or, when the contract
 blocks it, publishes only the quarantine and fails the step. Any error on the way abandons
-the batch, so the table dbt reads never shows part of a run.
+the batch, so the table dbt reads never shows part of a run. With an `ExtractionLineage`, each
+step is reported too: START on entry, then COMPLETE, FAIL (blocked or crashed) or ABORT.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from checks import contract_check_specs
 from checks.audit import BatchAudit, audit_batch
 from contracts.base import Contract
 from contracts.derive import table_schema, view_columns
+from lineage.extraction import ExtractionLineage
 from resources.raw_zone import RawZone, StagedBatch, TableRef
 
 PROGRESS_EVERY_S = 5.0
@@ -131,6 +133,8 @@ class Extraction:
     rejects_by_rule: Counter = field(default_factory=Counter)
     reject_columns: dict[str, str | None] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
+    lineage: ExtractionLineage | None = None
+    audit: BatchAudit | None = None
     _last_progress: float = field(default_factory=time.monotonic)
 
     def __enter__(self) -> Extraction:
@@ -140,11 +144,15 @@ class Extraction:
             f"{self.spec.name}: reading {self.spec.source_label} since {since} "
             f"({self.window.reason}); batch {self.batch.batch_id}"
         )
+        if self.lineage is not None:
+            self.lineage.start()
         return self
 
     def __exit__(self, kind: type | None, error: BaseException | None, _tb: object) -> None:
         if error is not None and self.batch.published_path is None:
             self.batch.abandon(f"{type(error).__name__}: {error}")
+        if error is not None and self.lineage is not None:  # no-op once blocked() reported
+            self.lineage.crashed(error, self.batch, self.audit)
 
     def add(self, records: Iterable[Any], modified_at: datetime | None = None) -> None:
         """Stage one page; a record that fails structure goes to quarantine with its rule."""
@@ -179,12 +187,14 @@ class Extraction:
 
     def finish(self, source_stats: dict[str, Any]) -> Iterator[Any]:
         """Audit the batch, yield both check results, then publish it or block it."""
-        audit = audit_batch(self.spec.contract, self.batch, self.spec.key,
-                            self.rejects_by_rule, self.reject_columns)
+        audit = self.audit = audit_batch(self.spec.contract, self.batch, self.spec.key,
+                                         self.rejects_by_rule, self.reject_columns)
         yield from audit.check_results
         if audit.verdict.outcome == "blocked":
             self.zone.publish_quarantine(self.batch)
             self.batch.abandon(audit.verdict.summary)
+            if self.lineage is not None:
+                self.lineage.blocked(self.batch, audit)
             raise dg.Failure(
                 description=f"{self.spec.name}: batch {self.batch.batch_id} blocked by its "
                 f"contract: {audit.verdict.summary}"[:2000],
@@ -192,6 +202,8 @@ class Extraction:
             )
         self.batch.seal()
         self.zone.publish(self.batch)
+        if self.lineage is not None:
+            self.lineage.completed(self.batch, audit)
         metadata = self._metadata(source_stats, audit)
         self.context.log.info(
             f"{self.spec.name}: published {self.batch.rows} rows, quarantined "
@@ -225,9 +237,10 @@ def extract(
     config: ExtractionConfig,
     zone: RawZone,
     read: Callable[[Extraction], dict[str, Any]],
+    lineage: ExtractionLineage | None = None,
 ) -> Iterator[Any]:
     """Run one extraction end to end: `read` stages every record and returns the source's
     cost figures; the batch is then audited and published (or blocked)."""
     window = extraction_window(config, zone, spec.ref)
-    with Extraction(context, spec, zone, window) as extraction:
+    with Extraction(context, spec, zone, window, lineage=lineage) as extraction:
         yield from extraction.finish(read(extraction))

@@ -7,12 +7,16 @@ table and column names come from the specs below and reach SQL only as identifie
 # No `from __future__ import annotations` here: Dagster resolves the asset functions'
 # parameter annotations (config and resources) when the assets are defined.
 from collections.abc import Iterator
+from functools import partial
 
 import dagster as dg
 
 from assets.extraction import Extraction, ExtractionConfig, ExtractionSpec, extract
 from assets.records import RecordShape
 from contracts import contract_for
+from lineage import naming
+from lineage.extraction import extraction_lineage
+from lineage.resource import LineageResource
 from resources.postgres import PostgresResource
 from resources.raw_zone import RawZoneResource
 
@@ -45,6 +49,7 @@ def build_asset(spec: ExtractionSpec, source_table: str) -> dg.AssetsDefinition:
         config: ExtractionConfig,
         wise_postgres: PostgresResource,
         raw_zone: RawZoneResource,
+        lineage: LineageResource,
     ) -> Iterator:
         def read(extraction: Extraction) -> dict:
             chunks = wise_postgres.stream_table(
@@ -54,7 +59,11 @@ def build_asset(spec: ExtractionSpec, source_table: str) -> dg.AssetsDefinition:
                 extraction.add(rows)
             return {"queries": 1, "chunks": extraction.pages, "bytes": extraction.record_bytes}
 
-        yield from extract(context, spec, config, raw_zone.zone(), read)
+        zone = raw_zone.zone()
+        table = partial(naming.postgres_table, wise_postgres.url, source_table)
+        tracer = extraction_lineage(context, lineage, spec, zone, table,
+                                    secrets=[naming.url_password(wise_postgres.url)])
+        yield from extract(context, spec, config, zone, read, lineage=tracer)
 
     return _asset
 

@@ -5,6 +5,7 @@ import contextlib
 import csv
 import dataclasses
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,9 @@ from pydantic import Field
 from assets.extraction import Extraction, Window
 from assets.records import RecordShape
 from assets.wise import QUOTATIONS
+from lineage import naming
+from lineage.extraction import extraction_lineage
+from lineage.resource import LineageResource
 from resources.raw_zone import RawZoneResource
 
 INTEGER_COLUMNS = ("id", "customer_id")
@@ -54,7 +58,8 @@ def read_csv(path: Path, chunk_rows: int = 5_000):
 
 @dg.op(description="Stage, audit and publish one quotation CSV into the raw zone.")
 def import_quotation_csv(
-    context: dg.OpExecutionContext, config: QuotationFileConfig, raw_zone: RawZoneResource
+    context: dg.OpExecutionContext, config: QuotationFileConfig, raw_zone: RawZoneResource,
+    lineage: LineageResource,
 ) -> None:
     path = Path(config.path)
     spec = dataclasses.replace(
@@ -62,7 +67,11 @@ def import_quotation_csv(
         source_label=f"file {path.name}",
     )
     window = Window(None, f"file import: {path}")
-    with Extraction(context, spec, raw_zone.zone(), window) as extraction:
+    zone = raw_zone.zone()
+    # Its own job (the op's name): another source feeding the same table as `src_quotation`.
+    tracer = extraction_lineage(context, lineage, spec, zone, partial(naming.local_file, path),
+                                job_name=context.op_def.name)
+    with Extraction(context, spec, zone, window, lineage=tracer) as extraction:
         for rows in read_csv(path):
             extraction.add(rows)
         # An op cannot yield an asset's check results: log them (and the materialization) as

@@ -9,9 +9,10 @@ every rejected row into the batch's rejects. Publishing or blocking is the calle
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import dagster as dg
+import pandas as pd
 
 from checks.findings import AuditResult
 from checks.frame import frame_from_batch
@@ -30,10 +31,21 @@ class BatchAudit:
     results: list[AuditResult]
     check_results: list[dg.AssetCheckResult]
     quarantined_by_rule: dict[str, int]
+    # Nulls per contract column over the rows audited: counts only, for lineage's quality
+    # metrics, so nothing needs to keep the frame alive after the audit.
+    null_counts: dict[str, int] = field(default_factory=dict)
+    rows_audited: int = 0
 
 
 def quarantine_query(batch: StagedBatch) -> str:
     return f"SELECT * FROM {batch.ref.quarantine_view} WHERE _batch_id = '{batch.batch_id}'"
+
+
+def _null_counts(data: pd.DataFrame, contract: Contract) -> dict[str, int]:
+    """A date the source sent empty is parsed to NaT, so it counts as null, as the contract
+    reads it ("no date"). A column at a time: selecting them all would copy the frame."""
+    names = [column.name for column in contract.columns if column.name in data.columns]
+    return {name: int(data[name].isna().sum()) for name in names}
 
 
 def audit_batch(contract: Contract, batch: StagedBatch, asset_key: dg.AssetKey,
@@ -54,13 +66,15 @@ def audit_batch(contract: Contract, batch: StagedBatch, asset_key: dg.AssetKey,
     if verdict.outcome == "blocked":
         rejections = {**schema_rejections(results, list(frame.data.index)), **rejections}
     sample = typed if typed is not None else frame.data
+    nulls = _null_counts(frame.data, contract)
     query = quarantine_query(batch)
     checks = [check_result(result, verdict, contract, asset_key, sample, query)
               for result in results]
+    frame_rows = frame.rows
     del frame, typed, sample
     batch.quarantine_rows(rejections)
     by_rule = Counter(structural) + Counter(rejection.rule for rejection in rejections.values())
-    return BatchAudit(verdict, results, checks, dict(by_rule))
+    return BatchAudit(verdict, results, checks, dict(by_rule), nulls, frame_rows)
 
 
 __all__ = ["BatchAudit", "audit_batch"]

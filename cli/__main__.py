@@ -73,6 +73,14 @@ def main(argv: list[str]) -> int:
     contracts.add_argument(
         "--check", action="store_true", help="only report drift (exit 1), write nothing"
     )
+    lineage = commands.add_parser(
+        "lineage", help="a dataset's upstream and downstream, or a column's raw origins"
+    )
+    lineage.add_argument("dataset", help="dataset name, e.g. mart_complete_purchase_order")
+    lineage.add_argument("--column", help="trace this column back to the raw columns")
+    lineage.add_argument(
+        "--file", type=Path, default=None, help="events file (default: the data folder's)"
+    )
     bench = commands.add_parser("bench", help="run the benchmarks in benchmarks/")
     bench.add_argument("rest", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -122,6 +130,10 @@ def main(argv: list[str]) -> int:
         from cli.contracts import regenerate
 
         return regenerate(check=args.check)
+    if args.command == "lineage":
+        from cli.lineage import run as lineage_run
+
+        return lineage_run(args.dataset, args.column, args.file or data.lineage_file)
     return subprocess.call([sys.executable, "-m", "benchmarks", *args.rest])
 
 

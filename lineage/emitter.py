@@ -19,6 +19,15 @@ PRODUCER = "https://github.com/commerce-governance/platform/lineage"
 NAMESPACE = "commerce-governance"  # the namespace of every job this platform runs
 
 
+class LineageDeliveryError(RuntimeError):
+    """Some transport did not take the event. The message names transports and error types
+    only: a transport's own error text may quote its URL, which can carry credentials."""
+
+
+def _reason(error: Exception) -> str:
+    return str(error) if isinstance(error, LineageDeliveryError) else type(error).__name__
+
+
 @dataclass
 class LineageEmitter:
     """Sends events through `client` (None: lineage disabled); counts what happened."""
@@ -37,9 +46,14 @@ class LineageEmitter:
         except Exception as error:  # a lineage outage must not become a pipeline outage
             with self._lock:
                 self.failed += 1
-            LOG.warning("lineage event for job %s not delivered: %s", event.job.name,
-                        type(error).__name__)
+            kind = getattr(event.eventType, "value", event.eventType)
+            LOG.warning("lineage %s event for job %s not delivered: %s", kind, event.job.name,
+                        _reason(error))
             return False
         with self._lock:
             self.sent += 1
         return True
+
+    def summary(self) -> str:
+        """For the run log: "lineage: 2 sent, 0 failed"."""
+        return f"lineage: {self.sent} sent, {self.failed} failed"

@@ -7,6 +7,7 @@ import os
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from lineage.resource import LineageResource
 from resources.alerts import OPTIONAL_ENV, AlertsResource
 from resources.bigcommerce import BigCommerceResource
 from resources.environment import DataDir, environment
@@ -37,6 +38,22 @@ def _alerts(data: DataDir) -> AlertsResource:
     return AlertsResource(outbox=str(data.alert_outbox), **bound)
 
 
+def _flag(name: str) -> bool | None:
+    """True/False for a variable set to true/false (any case); None when unset or other."""
+    value = os.environ.get(name, "").strip().lower()
+    return {"true": True, "false": False}.get(value)
+
+
+def _lineage(data: DataDir) -> LineageResource:
+    """To the data folder's events file by default; `OPENLINEAGE_URL` adds Marquez (bound as an
+    `EnvVar`: its URL may carry credentials), `GOV_LINEAGE_FILE=false` drops the file and
+    `OPENLINEAGE_DISABLED=true` turns lineage off."""
+    url = dg.EnvVar("OPENLINEAGE_URL") if os.environ.get("OPENLINEAGE_URL") else None
+    file_path = None if _flag("GOV_LINEAGE_FILE") is False else str(data.lineage_file)
+    return LineageResource(file_path=file_path, url=url,
+                           disabled=_flag("OPENLINEAGE_DISABLED") is True)
+
+
 def defs() -> dg.Definitions:
     """Resources for the environment `GOV_ENV` names (local by default)."""
     env = environment()
@@ -50,6 +67,7 @@ def defs() -> dg.Definitions:
             "wise_postgres": PostgresResource(url=dg.EnvVar("WISE_POSTGRES_URL")),
             # The raw zone stays on local Parquet + DuckDB until the BigQuery raw zone lands.
             "raw_zone": RawZoneResource(root=str(data.raw), warehouse=str(data.warehouse)),
+            "lineage": _lineage(data),
             "dbt": DbtCliResource(
                 project_dir=transformer_project(),
                 target=dbt_target(),

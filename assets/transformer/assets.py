@@ -2,7 +2,8 @@
 
 dbt tests arrive as asset checks (error severity blocking, warn not); a failed build raises a
 `Failure` that names each failing model or test, its message and its compiled SQL, rather
-than a bare exit code.
+than a bare exit code. After the build, passed or failed, the run's artifacts become OpenLineage
+events (`lineage.dbt`), so a failed model shows up as a FAIL run in Marquez.
 """
 
 # No `from __future__ import annotations`: Dagster reads the asset function's annotations.
@@ -18,8 +19,10 @@ from pydantic import Field
 
 from assets.transformer.metadata import model_metadata
 from assets.transformer.translator import GovernanceTranslator
+from lineage.dbt import emit_dbt_run
+from lineage.resource import LineageResource
 from resources.raw_zone import RawZoneResource, warehouse_lock
-from resources.transformer import check_profile, manifest_path
+from resources.transformer import check_profile, dbt_target, manifest_path
 
 FAILED = {"error", "fail", "runtime error"}
 
@@ -56,6 +59,21 @@ def _unique_id(event: Any) -> str | None:
     return getattr(value, "value", value)
 
 
+def emit_transformer_lineage(
+    context: dg.AssetExecutionContext,
+    lineage: LineageResource,
+    project: DbtProject,
+    target: str,
+    target_path: Path,
+) -> None:
+    """The build's lineage, one event per model run and test; never fails the step."""
+    emitter = lineage.emitter()
+    emit_dbt_run(emitter, Path(project.project_dir), Path(project.profiles_dir), target,
+                 parent_job=context.run.job_name, parent_run_id=context.run.run_id,
+                 target_path=target_path)
+    context.log.info(f"dbt {emitter.summary()}")
+
+
 def build_transformer_assets(
     project: DbtProject, translator: GovernanceTranslator
 ) -> dg.AssetsDefinition:
@@ -70,6 +88,7 @@ def build_transformer_assets(
         config: TransformConfig,
         dbt: DbtCliResource,
         raw_zone: RawZoneResource,
+        lineage: LineageResource,
     ) -> Iterator[Any]:
         check_profile(Path(project.project_dir), dbt.target)
         # profiles.yml reads the warehouse path from the environment (see its comment).
@@ -83,6 +102,8 @@ def build_transformer_assets(
             events = list(invocation.stream())
             built = [_unique_id(e) for e in events if isinstance(e, dg.Output)]
             counts = model_metadata(warehouse, manifest, filter(None, built))
+        emit_transformer_lineage(context, lineage, project, dbt.target or dbt_target(),
+                                 invocation.target_path)
         for event in events:
             extra = counts.get(_unique_id(event) or "")
             yield event.with_metadata({**event.metadata, **extra}) if extra else event

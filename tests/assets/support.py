@@ -9,6 +9,7 @@ import psycopg
 from assets.bigcommerce import READERS
 from assets.extraction import ExtractionSpec
 from assets.wise import SOURCE_TABLES
+from lineage.resource import LineageResource
 from resources.bigcommerce import BigCommerceResource
 from resources.postgres import PostgresResource
 from resources.raw_zone import RawZone, RawZoneResource, TableRef
@@ -36,7 +37,13 @@ def extraction_resources(api, wise_postgres, data_dir: Path) -> dict:
         "raw_zone": RawZoneResource(
             root=str(data_dir / "raw"), warehouse=str(data_dir / "warehouse.duckdb")
         ),
+        "lineage": LineageResource(file_path=str(lineage_file(data_dir))),
     }
+
+
+def lineage_file(data_dir: Path) -> Path:
+    """Where the test resources write lineage events (JSON lines)."""
+    return data_dir / "lineage" / "events.jsonl"
 
 
 def zone_ref(name: str) -> TableRef:

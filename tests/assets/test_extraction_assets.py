@@ -135,7 +135,7 @@ KILLABLE = """
 import json, sys
 import dagster as dg
 from assets import EXTRACTION_ASSETS
-from resources.bigcommerce import BigCommerceResource
+from lineage.resource import LineageResource
 from resources.bigcommerce import BigCommerceResource
 from resources.postgres import PostgresResource
 from resources.raw_zone import RawZoneResource
@@ -145,6 +145,7 @@ dg.materialize(assets, resources={
     "bigcommerce": BigCommerceResource(**args["bigcommerce"]),
     "wise_postgres": PostgresResource(url=args["postgres"]),
     "raw_zone": RawZoneResource(**args["raw_zone"]),
+    "lineage": LineageResource(**args["lineage"]),
 })
 """
 
@@ -161,6 +162,7 @@ def test_a_kill_mid_extraction_then_a_rerun_loses_nothing(tmp_path, wise_postgre
             "postgres": wise_postgres.reader_url,
             "raw_zone": {"root": resources["raw_zone"].root,
                          "warehouse": resources["raw_zone"].warehouse},
+            "lineage": {"file_path": resources["lineage"].file_path},
         })
         victim = subprocess.Popen([sys.executable, "-c", KILLABLE, arguments],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

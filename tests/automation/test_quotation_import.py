@@ -6,6 +6,7 @@ import csv
 import json
 
 from automation.quotation_import import import_quotation_file
+from lineage.resource import LineageResource
 from resources.raw_zone import RawZoneResource
 from tests.assets.support import zone_ref
 
@@ -38,7 +39,8 @@ def test_good_rows_publish_and_a_bad_row_is_quarantined_with_its_rule(tmp_path):
     raw_zone = RawZoneResource(root=str(tmp_path / "raw"), warehouse=str(tmp_path / "w.duckdb"))
     result = import_quotation_file.execute_in_process(
         run_config={"ops": {"import_quotation_csv": {"config": {"path": str(path)}}}},
-        resources={"raw_zone": raw_zone},
+        resources={"raw_zone": raw_zone,
+                   "lineage": LineageResource(file_path=str(tmp_path / "events.jsonl"))},
     )
     assert result.success
     (materialization,) = result.asset_materializations_for_node("import_quotation_csv")

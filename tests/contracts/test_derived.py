@@ -15,6 +15,7 @@ from assets.transformer.sources import rendered
 from assets.wise import QUOTATIONS, build_asset
 from checks import CHECK_NAMES
 from contracts import CONTRACTS, contract_for
+from lineage.resource import LineageResource
 from resources.postgres import PostgresResource
 from resources.raw_zone import RawZone, RawZoneResource
 from resources.transformer import manifest_path, transformer_project
@@ -83,6 +84,7 @@ def test_a_new_contract_brings_both_checks_with_no_other_code(tmp_path, wise_pos
         "wise_postgres": PostgresResource(url=wise_postgres.reader_url),
         "raw_zone": RawZoneResource(root=str(tmp_path / "raw"),
                                     warehouse=str(tmp_path / "w.duckdb")),
+        "lineage": LineageResource(file_path=str(tmp_path / "events.jsonl")),
     })
     evaluations = result.get_asset_check_evaluations()
     assert {e.check_name for e in evaluations} == set(CHECK_NAMES)

@@ -1,0 +1,233 @@
+"""The lineage of one extraction run: START, then COMPLETE, FAIL or ABORT, once.
+
+One job per extraction asset (named after it), one OpenLineage run per step, its `parent` the
+Dagster run. The audit's assertions and metrics travel on the extraction's own closing event,
+as input facets of the staged batch (the dataset the audit read), rather than as a separate
+`<asset>.audit` job: the event that says a load failed then also says which rules broke it,
+and a blocked batch needs no second run to explain it.
+
+A blocked batch never appears as a published output: its FAIL event lists only the quarantine
+table (where its rejected rows did land). Lineage never fails or slows a run: every event is
+built and sent inside a guard, and messages are scrubbed of credentials before they leave.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import dagster as dg
+from openlineage.client import constants
+from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
+from openlineage.client.facet_v2 import (
+    documentation_job,
+    error_message_run,
+    job_type_job,
+    nominal_time_run,
+    ownership_job,
+    parent_run,
+    processing_engine_run,
+)
+from openlineage.client.uuid import generate_new_uuid
+
+from checks.audit import BatchAudit
+from lineage import facets, naming
+from lineage.emitter import NAMESPACE, PRODUCER, LineageEmitter
+from lineage.naming import DatasetId
+from lineage.resource import LineageResource
+from resources.raw_zone import RawZone, StagedBatch
+
+if TYPE_CHECKING:  # assets.extraction imports this module
+    from assets.extraction import ExtractionSpec
+
+SCHEDULED_TAG = "dagster/scheduled_execution_time"
+MAX_MESSAGE = 1_000
+_USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/\s@]+@", re.IGNORECASE)
+
+
+def scrub(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` without URL credentials or any of `secrets`, cut to a readable length."""
+    for secret in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return _USERINFO.sub(r"\1***@", text)[:MAX_MESSAGE]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _nominal(tags: dict[str, str]) -> str | None:
+    """The schedule's tick time, when a schedule launched the run."""
+    try:
+        return datetime.fromisoformat(tags[SCHEDULED_TAG]).astimezone(UTC).isoformat()
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+@dataclass
+class ExtractionLineage:
+    """Reports one extraction. `source` is named lazily, inside the guard."""
+
+    emitter: LineageEmitter
+    job_name: str
+    spec: ExtractionSpec
+    zone: RawZone
+    source: Callable[[], DatasetId]
+    dagster_run_id: str
+    dagster_job: str
+    tags: dict[str, str]
+    log: Any = None  # Dagster's run log; lineage's own summary goes there
+    secrets: tuple[str, ...] = ()
+    run_id: str = field(default_factory=lambda: str(generate_new_uuid()))
+    closed: bool = False
+
+    def start(self) -> None:
+        self._send(RunState.START, lambda: ([self._source()], []))
+
+    def completed(self, batch: StagedBatch, audit: BatchAudit) -> None:
+        """The batch is published: the raw table is the output, with its statistics."""
+        def datasets() -> tuple[list, list]:
+            table = naming.raw_table(self.zone, self.spec.ref)
+            path = batch.published_path
+            statistics = facets.output_statistics(
+                batch.rows, path.stat().st_size if path else None, 1 if path else None)
+            published = OutputDataset(
+                table.namespace, table.name,
+                facets=facets.contract_facets(self.spec.contract, table.namespace),
+                outputFacets=statistics)
+            return self._inputs(audit), [published, *self._quarantine(batch)]
+
+        self._send(RunState.COMPLETE, datasets)
+
+    def blocked(self, batch: StagedBatch, audit: BatchAudit) -> None:
+        """The contract blocked the batch: FAIL, with why, and no published output."""
+        verdict = audit.verdict
+        broken = [f"{result.check}: {finding.rule}"
+                  + (f" on {finding.column}" if finding.column else "") + f" x{finding.count}"
+                  for result in audit.results for finding in result.findings
+                  if finding.level != "warn"]
+        broken += [f"{result.check} could not run" for result in audit.results if result.error]
+        message = (f"{self.job_name}: batch {batch.batch_id} blocked by its contract "
+                   f"({verdict.rows_failing} of {verdict.records_read} records failing; limit "
+                   f"{self.spec.contract.max_quarantine_fraction:.0%}): " + "; ".join(broken))
+        self._send(RunState.FAIL, lambda: (self._inputs(audit), self._quarantine(batch)),
+                   error=message)
+
+    def crashed(self, error: BaseException, batch: StagedBatch | None,
+                audit: BatchAudit | None = None) -> None:
+        """The step raised (FAIL) or was interrupted (ABORT: termination, Ctrl-C)."""
+        state = RunState.FAIL if isinstance(error, Exception) else RunState.ABORT
+        message = f"{type(error).__name__}: {scrub(str(error), self.secrets)}"
+        self._send(state, lambda: (self._inputs(audit),
+                                   self._quarantine(batch) if batch is not None else []),
+                   error=message)
+
+    def _source(self) -> InputDataset:
+        source = self.source()
+        return InputDataset(source.namespace, source.name, facets={
+            "dataSource": facets.data_source(source.namespace, source.name),
+            "documentation": facets.documentation(f"Source of {self.spec.name}: "
+                                                  f"{self.spec.source_label}"),
+        })
+
+    def _inputs(self, audit: BatchAudit | None) -> list[InputDataset]:
+        """The source; with an audit, also the staged batch carrying its results."""
+        if audit is None:
+            return [self._source()]
+        staged = naming.staged_batches(self.zone, self.spec.ref)
+        dataset_facets = facets.contract_facets(self.spec.contract, staged.namespace,
+                                                staged.name)
+        return [self._source(), InputDataset(
+            staged.namespace, staged.name, facets=dataset_facets,
+            inputFacets=facets.quality_facets(self.spec.contract, audit))]
+
+    def _quarantine(self, batch: StagedBatch) -> list[OutputDataset]:
+        if batch.quarantine_path is None:
+            return []
+        table = naming.quarantine_table(self.zone, self.spec.ref)
+        return [OutputDataset(table.namespace, table.name, facets={
+            "documentation": facets.documentation(
+                f"Rows of {self.spec.ref.schema}.{self.spec.ref.table} its contract rejected, "
+                "each with the rule, column and reason"),
+            "dataSource": facets.data_source(table.namespace),
+        }, outputFacets=facets.output_statistics(batch.rejected))]
+
+    def _run_facets(self, error: str | None) -> dict:
+        run_facets: dict[str, Any] = {
+            "parent": parent_run.ParentRunFacet(
+                run=parent_run.Run(runId=self.dagster_run_id),
+                job=parent_run.Job(namespace=NAMESPACE, name=self.dagster_job),
+                producer=PRODUCER),
+            "processing_engine": processing_engine_run.ProcessingEngineRunFacet(
+                version=dg.__version__, name="Dagster",
+                openlineageAdapterVersion=constants.__version__, producer=PRODUCER),
+        }
+        if nominal := _nominal(self.tags):
+            run_facets["nominalTime"] = nominal_time_run.NominalTimeRunFacet(
+                nominalStartTime=nominal, producer=PRODUCER)
+        if error is not None:
+            run_facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
+                message=scrub(error, self.secrets), programmingLanguage="python",
+                producer=PRODUCER)
+        return run_facets
+
+    def _job(self) -> Job:
+        owner = self.spec.contract.owner
+        return Job(namespace=NAMESPACE, name=self.job_name, facets={
+            "jobType": job_type_job.JobTypeJobFacet(
+                processingType="BATCH", integration="DAGSTER", jobType="ASSET",
+                producer=PRODUCER),
+            "documentation": documentation_job.DocumentationJobFacet(
+                description=f"Extracts {self.spec.source_label} into "
+                f"{self.spec.ref.schema}.{self.spec.ref.table}: staged, audited against its "
+                "contract, then published or blocked (write-audit-publish).", producer=PRODUCER),
+            "ownership": ownership_job.OwnershipJobFacet(
+                owners=[ownership_job.Owner(name=f"team:{owner.team}", type="MAINTAINER")],
+                producer=PRODUCER),
+        })
+
+    def _send(self, state: RunState, datasets: Callable[[], tuple[list, list]],
+              error: str | None = None) -> None:
+        """Build and emit one event; a closing event closes the run, whatever happens."""
+        if self.closed:
+            return
+        self.closed = state != RunState.START
+        began = time.monotonic()
+        try:
+            inputs, outputs = datasets()
+            event = RunEvent(eventType=state, eventTime=_now(), producer=PRODUCER,
+                             run=Run(runId=self.run_id, facets=self._run_facets(error)),
+                             job=self._job(), inputs=inputs, outputs=outputs)
+        except Exception as failure:  # building an event must not fail the extraction
+            self.emitter.failed += 1
+            self._log("warning", f"lineage {state.value} event not built: "
+                      f"{type(failure).__name__}")
+            return
+        self.emitter.emit(event)
+        if self.closed:
+            level = "warning" if self.emitter.failed else "info"
+            self._log(level, f"{self.emitter.summary()} "
+                      f"({time.monotonic() - began:.2f} s for the last event)")
+
+    def _log(self, level: str, message: str) -> None:
+        if self.log is not None:
+            getattr(self.log, level)(message)
+
+
+def extraction_lineage(context: Any, resource: LineageResource, spec: ExtractionSpec,
+                       zone: RawZone, source: Callable[[], DatasetId], *,
+                       job_name: str | None = None,
+                       secrets: Iterable[str] = ()) -> ExtractionLineage:
+    """The lineage of the extraction `context` runs (an asset's or an op's context)."""
+    run = context.run
+    return ExtractionLineage(
+        emitter=resource.emitter(), job_name=job_name or spec.name, spec=spec, zone=zone,
+        source=source, dagster_run_id=run.run_id, dagster_job=run.job_name,
+        tags=dict(run.tags), log=context.log, secrets=tuple(s for s in secrets if s))
+
+
+__all__ = ["ExtractionLineage", "extraction_lineage", "scrub"]

@@ -1,0 +1,127 @@
+"""Where lineage goes, as a Dagster resource: a JSON-lines file, Marquez over HTTP, both or none.
+
+Everything is configured here, in code. The client is never left to find its own settings:
+`openlineage-python` would merge an `openlineage.yml` from the working directory (or
+`OPENLINEAGE_CONFIG`, `~/.openlineage`) and `OPENLINEAGE__*` variables into every client, which
+silently redirects events, filters them out or copies environment variables (secrets) into
+them. `_CodeConfiguredClient` switches those sources off.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from openlineage.client import OpenLineageClient
+from openlineage.client.transport import get_default_factory
+from openlineage.client.transport.composite import CompositeConfig, CompositeTransport
+from openlineage.client.transport.transport import Transport
+from pydantic import Field
+
+from lineage.emitter import LineageDeliveryError, LineageEmitter
+
+ENDPOINT = "api/v1/lineage"  # Marquez's ingest path
+# The client's default is 5 retries with backoff (~9 s per event when the endpoint is down).
+# One immediate retry of a refused or dropped connection is enough for a blip; a read timeout
+# is not retried, since the server may have taken the event and a slow server only gets slower.
+HTTP_RETRY = {
+    "total": 1,
+    "connect": 1,
+    "read": 0,
+    "status": 1,
+    "backoff_factor": 0.1,
+    "status_forcelist": [502, 503, 504],
+    "allowed_methods": ["POST"],
+}
+
+LOG = logging.getLogger("commerce_governance.lineage")
+
+
+class _CodeConfiguredClient(OpenLineageClient):
+    """The stock client, minus the configuration it would read from files and environment."""
+
+    @staticmethod
+    def _find_yaml_config_path() -> str | None:
+        return None
+
+    @classmethod
+    def _load_config_from_env_variables(cls) -> dict[str, Any] | None:
+        return None
+
+    def _alias_env_vars(self) -> None:
+        """The stock client copies OPENLINEAGE_URL into `os.environ` under other names."""
+
+
+class _EveryTransport(CompositeTransport):
+    """Tries every transport (`continue_on_failure`), then raises if any of them failed.
+
+    The stock composite only logs a child's failure when another child took the event, so a
+    Marquez outage would go uncounted whenever the file still works."""
+
+    def emit(self, event: Any) -> None:
+        failures = []
+        for transport in self.transports:
+            try:
+                transport.emit(event)
+            except Exception as error:  # each child is independent; report them together
+                failures.append(f"{transport.kind}: {type(error).__name__}")
+        if failures:
+            raise LineageDeliveryError(", ".join(failures))
+
+
+class LineageResource(dg.ConfigurableResource):
+    """OpenLineage delivery. Bind `url` to `EnvVar("OPENLINEAGE_URL")`; see `resources.defs`."""
+
+    file_path: str | None = Field(
+        default=None, description="JSON-lines file every event is appended to (None: no file)."
+    )
+    url: str | None = Field(
+        default=None, description=f"Marquez base URL; events are POSTed to `{ENDPOINT}`."
+    )
+    timeout_s: float = Field(default=2.0, gt=0, description="HTTP timeout of one attempt.")
+    disabled: bool = Field(default=False, description="Emit nothing at all.")
+
+    def transport_configs(self) -> list[dict[str, Any]]:
+        """The transports, as the client's transport factory takes them."""
+        if self.disabled:
+            return []
+        configs: list[dict[str, Any]] = []
+        if self.file_path:
+            configs.append({"type": "file", "log_file_path": self.file_path, "append": True})
+        if self.url:
+            configs.append({"type": "http", "url": self.url, "endpoint": ENDPOINT,
+                            "timeout": self.timeout_s, "retry": dict(HTTP_RETRY)})
+        return configs
+
+    def client(self) -> OpenLineageClient | None:
+        """A client over the configured transports; None when lineage is disabled or unset."""
+        configs = self.transport_configs()
+        if not configs:
+            return None
+        if self.file_path:  # the file transport does not create folders
+            Path(self.file_path).parent.mkdir(parents=True, exist_ok=True)
+        transport: Transport
+        if len(configs) == 1:
+            transport = get_default_factory().create(configs[0])
+        else:
+            transport = _EveryTransport(CompositeConfig(transports=configs,
+                                                        continue_on_failure=True))
+        client = _CodeConfiguredClient(transport=transport)
+        # OPENLINEAGE_DISABLED=true makes the client swap any transport for a no-op; say so
+        # (None) rather than count events as sent that went nowhere.
+        return None if client.transport.kind == "noop" else client
+
+    def emitter(self) -> LineageEmitter:
+        """A new emitter (one per step: it counts that step's deliveries). Never raises: a
+        transport that cannot be built (a malformed URL) leaves an emitter that sends nothing
+        and reports one failure."""
+        try:
+            return LineageEmitter(self.client())
+        except Exception as error:  # the error text may quote the URL: log its type only
+            LOG.warning("lineage transport not built: %s", type(error).__name__)
+            return LineageEmitter(None, failed=1)
+
+
+__all__ = ["ENDPOINT", "HTTP_RETRY", "LineageResource"]

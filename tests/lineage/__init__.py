@@ -1,0 +1,1 @@
+"""Lineage tests, and the helpers other lineage tests share (`spec`, `marquez`)."""

@@ -1,0 +1,145 @@
+"""Where events go: the file, Marquez over HTTP, both, or nowhere, and what an outage costs.
+
+Real parts: the OpenLineage client and its transports, a loopback HTTP receiver holding events to
+Marquez's ingest rules, closed ports and a listener that never answers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from datetime import UTC, datetime
+
+import pytest
+from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
+from openlineage.client.uuid import generate_new_uuid
+
+from lineage.emitter import NAMESPACE, PRODUCER
+from lineage.resource import HTTP_RETRY, LineageResource
+from tests.lineage.marquez import running_marquez
+from tests.lineage.spec import validate_event
+
+
+def event(name: str = "probe") -> RunEvent:
+    return RunEvent(eventType=RunState.START, eventTime=datetime.now(UTC).isoformat(),
+                    run=Run(runId=str(generate_new_uuid())),
+                    job=Job(namespace=NAMESPACE, name=name), producer=PRODUCER)
+
+
+def closed_port() -> int:
+    """A port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_the_file_gets_one_json_line_per_event_and_its_folder_is_created(tmp_path):
+    """The default transport: JSON lines appended under a folder that did not exist."""
+    path = tmp_path / "lineage" / "events.jsonl"
+    emitter = LineageResource(file_path=str(path)).emitter()
+    assert emitter.emit(event("a")) and emitter.emit(event("b"))
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [line["job"]["name"] for line in lines] == ["a", "b"]
+    for line in lines:
+        validate_event(line)
+    assert (emitter.sent, emitter.failed) == (2, 0)
+
+
+def test_both_transports_take_every_event_and_marquez_accepts_it(tmp_path):
+    """File and HTTP together: each event lands in both, and the receiver answers 201."""
+    path = tmp_path / "events.jsonl"
+    with running_marquez() as marquez:
+        emitter = LineageResource(file_path=str(path), url=marquez.url).emitter()
+        assert emitter.emit(event())
+    assert marquez.rejected == [] and len(marquez.accepted) == 1
+    assert json.loads(path.read_text()) == marquez.accepted[0]
+
+
+def test_marquez_down_is_counted_quickly_while_the_file_still_gets_the_event(tmp_path):
+    """A refused connection costs one immediate retry, not the client's ~9 s of backoff."""
+    path = tmp_path / "events.jsonl"
+    emitter = LineageResource(file_path=str(path),
+                              url=f"http://127.0.0.1:{closed_port()}").emitter()
+    began = time.monotonic()
+    assert emitter.emit(event()) is False
+    assert time.monotonic() - began < 2.0
+    assert (emitter.sent, emitter.failed) == (0, 1)
+    assert len(path.read_text().splitlines()) == 1
+
+
+def test_a_server_that_never_answers_costs_one_timeout_and_no_retry():
+    """A read timeout is not retried: the server may have the event already."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # connections are queued by the kernel and never answered
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        emitter = LineageResource(url=url, timeout_s=0.5).emitter()
+        began = time.monotonic()
+        assert emitter.emit(event()) is False
+        elapsed = time.monotonic() - began
+    assert 0.4 < elapsed < 1.5, elapsed
+    assert emitter.failed == 1
+    assert HTTP_RETRY["total"] <= 1 and HTTP_RETRY["read"] == 0
+
+
+def test_nothing_configured_or_disabled_means_no_client_and_nothing_counted(tmp_path):
+    path = tmp_path / "events.jsonl"
+    for resource in (LineageResource(), LineageResource(file_path=str(path), disabled=True)):
+        emitter = resource.emitter()
+        assert emitter.client is None and emitter.emit(event()) is False
+        assert (emitter.sent, emitter.failed) == (0, 0)
+    assert not path.exists()
+
+
+def test_a_malformed_url_costs_lineage_not_the_caller():
+    emitter = LineageResource(url="not a url").emitter()
+    assert emitter.client is None and emitter.failed == 1
+    assert emitter.emit(event()) is False
+
+
+def test_an_openlineage_yml_in_the_working_directory_is_ignored(tmp_path, monkeypatch):
+    """The stock client would obey it (here: send to the console and copy a secret variable
+    into every event); this platform's client is configured in code only."""
+    (tmp_path / "openlineage.yml").write_text(
+        "transport:\n  type: console\nfacets:\n  environment_variables: [LEAKY_SECRET]\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LEAKY_SECRET", "s3cr3t-value")
+    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__TYPE", "console")
+    path = tmp_path / "events.jsonl"
+    emitter = LineageResource(file_path=str(path)).emitter()
+    assert emitter.emit(event())
+    assert "s3cr3t-value" not in path.read_text()
+    assert emitter.client.transport.kind == "file"
+
+
+def test_definitions_bind_lineage_from_the_environment(tmp_path, monkeypatch):
+    """File by default; OPENLINEAGE_URL adds HTTP as an EnvVar; the two switches."""
+    import dagster as dg
+
+    import resources
+
+    monkeypatch.setenv("GOV_DATA_DIR", str(tmp_path))
+    for name in ("OPENLINEAGE_URL", "GOV_LINEAGE_FILE", "OPENLINEAGE_DISABLED"):
+        monkeypatch.delenv(name, raising=False)
+    default = resources.defs().resources["lineage"]
+    assert default.file_path == str(tmp_path / "lineage" / "events.jsonl")
+    assert default.url is None and not default.disabled
+
+    monkeypatch.setenv("OPENLINEAGE_URL", "http://marquez:5000")
+    monkeypatch.setenv("GOV_LINEAGE_FILE", "false")
+    bound = resources.defs().resources["lineage"]
+    assert bound.file_path is None and isinstance(bound.url, dg.EnvVar)
+    assert os.environ["OPENLINEAGE_URL"] == "http://marquez:5000"  # nothing rewrote it
+
+    monkeypatch.setenv("OPENLINEAGE_DISABLED", "TRUE")
+    assert resources.defs().resources["lineage"].disabled
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:1", "https://user:pw@marquez.example"])
+def test_http_transport_posts_to_marquez_ingest_path(url):
+    """The HTTP transport is Marquez's `api/v1/lineage`, with the short timeout and retry."""
+    (config,) = LineageResource(url=url).transport_configs()
+    assert config["endpoint"] == "api/v1/lineage" and config["timeout"] == 2.0
+    assert config["retry"] == HTTP_RETRY
