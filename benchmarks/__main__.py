@@ -6,12 +6,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks import audit, extraction, memory, transformer
+from benchmarks import audit, extraction, lineage, memory, transformer
 from benchmarks.report import machine
 
 BENCHMARKS = {
     "audit": audit.run,
     "extraction": extraction.run,
+    "lineage": lineage.run,
     "memory": memory.run,
     "transformer": transformer.run,
 }
