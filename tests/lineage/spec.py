@@ -1,11 +1,11 @@
 """Hold an event to the official OpenLineage JSON Schemas, offline (shared test helper).
 
-The schemas live in `../shared/openlineage-spec/` (spec 2-0-2 and the facet schemas). They are
-loaded into a `referencing.Registry` keyed by each file's `$id`, so every `$ref` between them
-resolves with no network. The event is validated as a RunEvent (or the kind its `schemaURL`
-names); the core schema only checks facets as BaseFacet, so each facet is then validated on its
-own, as `{facet_key: facet}` against the file its `_schemaURL` names. The format checker makes
-`uuid` and `date-time` real checks. Without the spec folder, tests using it are skipped.
+The schemas live in `tests/lineage/openlineage_spec/` (spec 2-0-2 and the facet schemas), a
+copy of `../shared/openlineage-spec/`. They are loaded into a `referencing.Registry` keyed by
+each file's `$id`, so every `$ref` between them resolves with no network. The event is
+validated as a RunEvent (or the kind its `schemaURL` names); the core schema only checks facets
+as BaseFacet, so each facet is then validated on its own, as `{facet_key: facet}` against the
+file its `_schemaURL` names. The format checker makes `uuid` and `date-time` real checks.
 """
 
 from __future__ import annotations
@@ -14,16 +14,16 @@ import json
 import re
 from datetime import datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 
-import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from resources.environment import REPO_ROOT
-
-SPEC_DIR = REPO_ROOT.parent / "shared" / "openlineage-spec"
+# A copy of the official schemas (Apache-2.0, LICENSE alongside) travels with the tests, so a
+# clean clone anywhere validates offline; it is `../shared/openlineage-spec/` as published.
+SPEC_DIR = Path(__file__).parent / "openlineage_spec"
 CORE = "https://openlineage.io/spec/2-0-2/OpenLineage.json"
 STANDARD = "https://openlineage.io/spec/"  # facets outside it are custom: core checks only
 EVENT_KINDS = ("RunEvent", "DatasetEvent", "JobEvent")
@@ -56,8 +56,7 @@ def format_checker() -> FormatChecker:
 @cache
 def registry() -> Registry:
     if not (SPEC_DIR / "OpenLineage.json").is_file():
-        pytest.skip(f"the OpenLineage JSON Schemas are not at {SPEC_DIR}; the spec checks "
-                    "need that folder (../shared/openlineage-spec beside the repository)")
+        raise FileNotFoundError(f"the OpenLineage JSON Schemas are missing from {SPEC_DIR}")
     resources = []
     for path in sorted([SPEC_DIR / "OpenLineage.json", *SPEC_DIR.glob("facets/*.json")]):
         contents = json.loads(path.read_text())
