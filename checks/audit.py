@@ -54,7 +54,7 @@ def audit_batch(contract: Contract, batch: StagedBatch, asset_key: dg.AssetKey,
     the contract's policy rejects."""
     frame = frame_from_batch(batch.seal_rows(), contract)
     schema, typed = pandera_audit(contract, frame)
-    schema.findings = structural_findings(structural, {}, structural_columns) + schema.findings
+    schema.findings = structural_findings(structural, structural_columns) + schema.findings
     if typed is not None:
         quality = gx_audit(contract, typed)
     else:

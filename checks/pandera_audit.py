@@ -23,12 +23,12 @@ CHECK_NAME = "schema_contract"
 SCHEMA_CHECKS = {"column_in_dataframe", "column_in_schema", "dtype", "coerce_dtype"}
 
 
-def structural_findings(rejects_by_rule: Counter, reject_rows: dict[str, list[int]],
+def structural_findings(rejects_by_rule: Counter,
                         columns: dict[str, str | None]) -> list[Finding]:
-    """Records the parser already rejected (no object, no key, bad modification time)."""
+    """Records the parser already rejected (no object, no key, bad modification time). They
+    were never staged, so they name no staged rows: they are already in the rejects."""
     return [
-        Finding(rule, columns.get(rule), "row", count, f"record structure: {rule}",
-                rows=reject_rows.get(rule, []))
+        Finding(rule, columns.get(rule), "row", count, f"record structure: {rule}")
         for rule, count in rejects_by_rule.most_common()
     ]
 
