@@ -20,38 +20,57 @@ from contracts import contract_for
 from lineage import naming
 from lineage.extraction import extraction_lineage
 from lineage.resource import LineageResource
-from resources.bigcommerce import BigCommerceClient, BigCommerceResource
+from resources.bigcommerce import BigCommerceClient, BigCommerceResource, reads
 from resources.raw_zone import RawZoneResource
 
 KINDS = frozenset({"bigcommerce", "python", "parquet"})
+ISO = "%Y-%m-%dT%H:%M:%SZ"
+MAX_NAMED = 50  # ids named in metadata and logs; the rest are counted
 
 Reader = Callable[[BigCommerceClient, Extraction], Awaitable[None]]
 
 
-def _iso(extraction: Extraction) -> dict[str, str]:
-    since = extraction.window.since
-    return {"date_modified:min": since.strftime("%Y-%m-%dT%H:%M:%SZ")} if since else {}
+def _v3_window(extraction: Extraction) -> dict[str, str]:
+    """The window's bounds in v3's spelling. The upper bound is the run's start, so records
+    that change while the run reads are the next run's, never a reason to skip one now."""
+    since, until = extraction.window.since, extraction.batch.extracted_at
+    bounds = {"date_modified:max": until.strftime(ISO)}
+    if since:
+        bounds["date_modified:min"] = since.strftime(ISO)
+    return bounds
 
 
-def v3_list(path: str, **params: str) -> Reader:
+def cursor_list(path: str, **params: str) -> Reader:
+    """A v3 list read with BigCommerce's cursor paging (no id range filter exists for it)."""
+
     async def read(client: BigCommerceClient, extraction: Extraction) -> None:
-        async for page in client.iter_v3(path, {**params, **_iso(extraction)}, limit=250):
-            extraction.add(page.records)
+        async for records in reads.cursor(client, path, {**params, **_v3_window(extraction)}):
+            extraction.add(records)
 
     return read
 
 
+async def read_products(client: BigCommerceClient, extraction: Extraction) -> None:
+    params = {"include": "variants", **_v3_window(extraction)}
+    async for records in reads.keyset(client, reads.V3_PRODUCTS, params):
+        extraction.add(records)
+
+
 async def read_orders(client: BigCommerceClient, extraction: Extraction) -> None:
-    since = extraction.window.since
-    params = {"sort": "date_modified:asc"}
+    since, until = extraction.window.since, extraction.batch.extracted_at
+    params = {"max_date_modified": format_datetime(until)}
     if since:
         params["min_date_modified"] = format_datetime(since)
-    async for page in client.iter_v2("v2/orders", params, limit=50):
-        extraction.add(page.records)
+    async for records in reads.keyset(client, reads.V2_ORDERS, params):
+        extraction.add(records)
 
 
 async def read_order_products(client: BigCommerceClient, extraction: Extraction) -> None:
-    """One request per order changed in the window; each product takes its order's time."""
+    """Every line of every order changed in the window; each line takes its order's time.
+
+    An order whose lines answer 404 was deleted after the orders were read: it is named in
+    the log and the asset's metadata (`orders_without_lines`), and the read goes on.
+    """
     orders = ORDERS.ref
 
     async def changed_orders() -> AsyncIterator[tuple[int, object]]:
@@ -67,10 +86,23 @@ async def read_order_products(client: BigCommerceClient, extraction: Extraction)
                 for row in rows:
                     yield row
 
-    async for (_, modified_at), records in client.fan_out(
-        changed_orders(), lambda key: f"v2/orders/{key[0]}/products"
+    missing: list[int] = []
+    async for (order_id, modified_at), records in reads.sublists(
+        client, changed_orders(), lambda key: f"v2/orders/{key[0]}/products"
     ):
-        extraction.add(records, modified_at=modified_at)
+        if records is None:
+            missing.append(order_id)
+        else:
+            extraction.add(records, modified_at=modified_at)
+    if missing:
+        missing.sort()
+        extraction.note("orders_without_lines", ", ".join(map(str, missing[:MAX_NAMED])) +
+                        (f" and {len(missing) - MAX_NAMED} more" if len(missing) > MAX_NAMED
+                         else ""))
+        extraction.context.log.warning(
+            f"{len(missing)} orders had no lines to read (HTTP 404: deleted since the orders "
+            f"were read), published without lines: {missing[:MAX_NAMED]}"
+        )
 
 
 async def read_onsale_inventory(client: BigCommerceClient, extraction: Extraction) -> None:
@@ -89,7 +121,7 @@ async def read_onsale_inventory(client: BigCommerceClient, extraction: Extractio
     for start in range(0, len(ids), 50):
         chunk = ",".join(str(i) for i in ids[start : start + 50])
         async for page in client.iter_v3("v3/inventory/items", {"product_id:in": chunk}):
-            extraction.add(page.records)
+            extraction.add(page.records)  # a snapshot: nothing to bound, read as it is now
 
 
 def _spec(
@@ -148,17 +180,11 @@ INVENTORY = _spec(
 )
 
 READERS: dict[ExtractionSpec, Reader] = {
-    CUSTOMERS: v3_list(
-        "v3/customers",
-        sort="date_modified:asc",
-        include="addresses,attributes,formfields,storecredit",
-    ),
-    METAFIELDS: v3_list("v3/customers/metafields"),
+    CUSTOMERS: cursor_list("v3/customers", include="addresses,attributes,formfields,storecredit"),
+    METAFIELDS: cursor_list("v3/customers/metafields"),
     ORDERS: read_orders,
     ORDER_PRODUCTS: read_order_products,
-    PRODUCTS: v3_list(
-        "v3/catalog/products", include="variants", sort="date_modified", direction="asc"
-    ),
+    PRODUCTS: read_products,
     INVENTORY: read_onsale_inventory,
 }
 

@@ -135,6 +135,7 @@ class Extraction:
     started: float = field(default_factory=time.monotonic)
     lineage: ExtractionLineage | None = None
     audit: BatchAudit | None = None
+    notes: dict[str, str] = field(default_factory=dict)  # what the reader wants a steward to see
     _last_progress: float = field(default_factory=time.monotonic)
 
     def __enter__(self) -> Extraction:
@@ -175,6 +176,10 @@ class Extraction:
                     pk=parsed.pk,
                 )
         self._progress()
+
+    def note(self, name: str, text: str) -> None:
+        """Say something about the read in the asset's metadata (e.g. what the source lacked)."""
+        self.notes[name] = text
 
     def _progress(self) -> None:
         now = time.monotonic()
@@ -228,6 +233,7 @@ class Extraction:
             "published_path": dg.MetadataValue.path(str(published)) if published else "none",
             "quarantine_path": dg.MetadataValue.path(str(quarantine)) if quarantine else "none",
             "fields_seen": sorted(self.fields_seen),
+            **self.notes,
         }
 
 

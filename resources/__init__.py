@@ -16,10 +16,12 @@ from resources.raw_zone import RawZoneResource
 from resources.transformer import dbt_executable, dbt_target, transformer_project
 
 
-def _bigcommerce(env: str) -> BigCommerceResource:
+def _bigcommerce(env: str, data: DataDir) -> BigCommerceResource:
     secrets = {
         "store_hash": dg.EnvVar("BIGCOMMERCE_STORE_HASH"),
         "access_token": dg.EnvVar("BIGCOMMERCE_ACCESS_TOKEN"),
+        # One run's extraction steps are separate processes sharing one store quota.
+        "quota_ledger_dir": str(data.quota_ledgers),
     }
     if env == "local":
         # The sandbox's address, exported by `python3 run.py main|ui|sandbox start`.
@@ -61,7 +63,7 @@ def defs() -> dg.Definitions:
     return dg.Definitions(
         resources={
             "alerts": _alerts(data),
-            "bigcommerce": _bigcommerce(env),
+            "bigcommerce": _bigcommerce(env, data),
             # Locally this is the embedded server's read-only role; in production a role with
             # SELECT-only grants. Either way the URL comes from the environment.
             "wise_postgres": PostgresResource(url=dg.EnvVar("WISE_POSTGRES_URL")),

@@ -44,6 +44,11 @@ class DataDir:
         return self.root / "warehouse.duckdb"
 
     @property
+    def quota_ledgers(self) -> Path:
+        """The BigCommerce quota every extraction process of this machine paces by."""
+        return self.root / "bigcommerce" / "quota"
+
+    @property
     def dagster_home(self) -> Path:
         return self.root / "dagster"
 

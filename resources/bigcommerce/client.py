@@ -21,7 +21,8 @@ from typing import Any
 
 import aiohttp
 
-from resources.bigcommerce.pacing import QuotaPacer, QuotaReading
+from resources.bigcommerce.ledger import Ledger
+from resources.bigcommerce.pacing import QuotaPacer, QuotaReading, retry_after_s
 
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_QUOTA_WAITS = 50
@@ -42,6 +43,7 @@ class ClientStats:
     connection_errors: int = 0
     malformed_bodies: int = 0
     bytes: int = 0
+    gone: list[str] = field(default_factory=list)  # sub-resources answered 404/410
     started: float = field(default_factory=time.monotonic)
 
     def as_metadata(self) -> dict[str, int | float]:
@@ -53,6 +55,7 @@ class ClientStats:
             "connection_errors": self.connection_errors,
             "malformed_bodies": self.malformed_bodies,
             "bytes": self.bytes,
+            "subresources_gone": len(self.gone),
         }
 
 
@@ -80,6 +83,7 @@ class BigCommerceClient:
         timeout_s: float = 30.0,
         backoff_base_s: float = 0.5,
         backoff_cap_s: float = 30.0,
+        ledger: Ledger | None = None,
     ) -> None:
         self._root = f"{base_url.rstrip('/')}/stores/{store_hash}"
         self._headers = {
@@ -94,7 +98,7 @@ class BigCommerceClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._backoff = (backoff_base_s, backoff_cap_s)
         self._session: aiohttp.ClientSession | None = None
-        self.pacer = QuotaPacer()
+        self.pacer = QuotaPacer(ledger)
         self.stats = ClientStats()
 
     async def __aenter__(self) -> BigCommerceClient:
@@ -110,12 +114,16 @@ class BigCommerceClient:
     def __repr__(self) -> str:  # the token must never reach a log line
         return f"BigCommerceClient({self._root!r})"
 
-    async def get(self, path: str, params: dict[str, Any] | None = None) -> tuple[int, Any]:
+    async def get(
+        self, path: str, params: dict[str, Any] | None = None, *,
+        tolerate: frozenset[int] = frozenset(),
+    ) -> tuple[int, Any]:
         """GET `path` (relative to the store, e.g. `v3/customers`); returns (status, JSON).
 
         Transient failures are retried up to `max_retries` times. A quota 429 is not a failure
-        (another app may share the store's quota): it waits for the window and does not spend
-        a retry, up to `MAX_QUOTA_WAITS` times.
+        (other apps share the store's quota): the pacer holds every request until the window
+        resets, and the wait does not spend a retry, up to `MAX_QUOTA_WAITS` times. A status in
+        `tolerate` (e.g. 404 for a sub-resource that is gone) is returned instead of raised.
         """
         assert self._session is not None, "use the client inside `async with`"
         failures = quota_waits = 0
@@ -124,7 +132,7 @@ class BigCommerceClient:
             if failures or quota_waits:
                 self.stats.retries += 1
             try:
-                status, body, headers = await self._paced_send(path, params)
+                status, body, quota_429 = await self._paced_send(path, params)
             except (TimeoutError, aiohttp.ClientError) as error:
                 self.stats.connection_errors += 1
                 reason = type(error).__name__
@@ -132,9 +140,8 @@ class BigCommerceClient:
                 await self._backoff_sleep(failures)
                 continue
             self.stats.bytes += len(body)
-            reading = QuotaReading.from_headers(headers)
-            if status == 429 and reading is not None:
-                self.stats.throttled_429 += 1  # the pacer has read its headers: it will wait
+            if quota_429:  # the pacer has read its headers and holds everyone until the reset
+                self.stats.throttled_429 += 1
                 quota_waits += 1
                 reason = "429 Too Many Requests (quota)"
                 continue
@@ -150,6 +157,8 @@ class BigCommerceClient:
                 continue
             if status == 204:
                 return status, None
+            if status in tolerate:
+                return status, None
             if status >= 400:
                 raise BigCommerceError(f"GET {path} answered HTTP {status}: {_error_title(body)}")
             try:
@@ -164,8 +173,13 @@ class BigCommerceClient:
             f"last: {reason}"
         )
 
-    async def _paced_send(self, path: str, params: dict[str, Any] | None) -> tuple[int, bytes, Any]:
-        """One HTTP exchange: a concurrency slot first, then a quota permit, then the request."""
+    async def _paced_send(
+        self, path: str, params: dict[str, Any] | None
+    ) -> tuple[int, bytes, bool]:
+        """One HTTP exchange: a concurrency slot, then a quota permit, then the request.
+
+        Returns (status, body, whether it was a quota 429, i.e. a 429 with rate-limit headers).
+        """
         assert self._session is not None
         async with self._slots:
             sequence = await self.pacer.acquire()
@@ -174,8 +188,13 @@ class BigCommerceClient:
                 url = f"{self._root}/{path}"
                 async with self._session.get(url, params=params) as response:
                     body = await response.read()
-                    self.pacer.observe(sequence, QuotaReading.from_headers(response.headers))
-                    return response.status, body, response.headers
+                    reading = QuotaReading.from_headers(response.headers)
+                    quota_429 = response.status == 429 and reading is not None
+                    if quota_429:
+                        self.pacer.throttled(sequence, reading, retry_after_s(response.headers))
+                    else:
+                        self.pacer.observe(sequence, reading)
+                    return response.status, body, quota_429
             finally:
                 self.pacer.release(sequence)  # no-op once observed; frees it on errors/cancel
 
@@ -197,11 +216,11 @@ class BigCommerceClient:
             yield Page(path, number, data, total_pages)
 
     async def iter_v2(
-        self, path: str, params: dict[str, Any] | None = None, *, limit: int = 50
+        self, path: str, params: dict[str, Any] | None = None, *, limit: int = 250
     ) -> AsyncIterator[Page]:
         """Every page of a v2 list: v2 has no totals, so it reads ahead until a short page."""
         query = {**(params or {}), "limit": limit}
-        ahead = _count_from(1)
+        ahead = count_from(1)
         async for number, body in self._ordered(path, query, ahead, ramp=True):
             records = body or []  # 204 No Content past the last page
             if not isinstance(records, list):
@@ -243,42 +262,6 @@ class BigCommerceClient:
                 task.cancel()
             await asyncio.gather(*(t for _, t in pending), return_exceptions=True)
 
-    async def fan_out(
-        self, keys: AsyncIterator[Any], path_of: Any, *, limit: int = 250
-    ) -> AsyncIterator[tuple[Any, list[Any]]]:
-        """One request per key (e.g. an order's products), `concurrency` at a time.
-
-        Results come back as they complete; the key source is read lazily, so memory holds
-        only the requests in flight whatever the number of keys.
-        """
-        pending: set[asyncio.Task] = set()
-        exhausted = False
-
-        async def fetch(key: Any) -> tuple[Any, list[Any]]:
-            _, body = await self.get(path_of(key), {"limit": limit})
-            if body is not None and not isinstance(body, list):
-                raise BigCommerceError(f"GET {path_of(key)}: expected a JSON array")
-            return key, body or []
-
-        try:
-            while True:
-                while not exhausted and len(pending) < 2 * self.concurrency:
-                    try:
-                        key = await anext(keys)
-                    except StopAsyncIteration:
-                        exhausted = True
-                        break
-                    pending.add(asyncio.create_task(fetch(key)))
-                if not pending:
-                    return
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    yield task.result()
-        finally:
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
-
 
 def _v3_page(path: str, body: Any) -> tuple[list[Any], int]:
     if not isinstance(body, dict) or not isinstance(body.get("data"), list):
@@ -287,7 +270,7 @@ def _v3_page(path: str, body: Any) -> tuple[list[Any], int]:
     return body["data"], int(pagination.get("total_pages") or 1)
 
 
-def _count_from(start: int) -> Iterable[int]:
+def count_from(start: int) -> Iterable[int]:
     number = start
     while True:
         yield number

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 from pydantic import Field
 
 from resources.bigcommerce.client import BigCommerceClient
+from resources.bigcommerce.ledger import FileLedger
 
 PRODUCTION_API = "https://api.bigcommerce.com"
 
@@ -22,6 +25,11 @@ class BigCommerceResource(dg.ConfigurableResource):
     concurrency: int = Field(default=8, description="Requests in flight at once.")
     max_retries: int = Field(default=6, description="Retries of one request on transient errors.")
     timeout_s: float = Field(default=30.0, description="Timeout of one request, in seconds.")
+    quota_ledger_dir: str | None = Field(
+        default=None,
+        description="Folder of the file every process of this machine paces the store's shared "
+        "quota by (one file per store); unset, each client paces alone.",
+    )
 
     def client(self) -> BigCommerceClient:
         """A new client; use it as `async with resource.client() as client:`."""
@@ -32,4 +40,10 @@ class BigCommerceResource(dg.ConfigurableResource):
             concurrency=self.concurrency,
             max_retries=self.max_retries,
             timeout_s=self.timeout_s,
+            ledger=self._ledger(),
         )
+
+    def _ledger(self) -> FileLedger | None:
+        if not self.quota_ledger_dir:
+            return None
+        return FileLedger(Path(self.quota_ledger_dir) / f"{self.store_hash}.json")

@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from resources.bigcommerce import BigCommerceClient, BigCommerceError
+from resources.bigcommerce import BigCommerceClient, BigCommerceError, reads
 from resources.environment import REPO_ROOT
 from sandbox.bigcommerce.app import SandboxConfig
 from sandbox.bigcommerce.data import DatasetSize
@@ -64,7 +64,8 @@ async def read_everything(handle) -> tuple[dict[str, Counter], BigCommerceClient
             for order in handle.dataset.orders[:ORDERS_FOR_PRODUCTS]:
                 yield order["id"]
 
-        async for _, records in client.fan_out(first_orders(), lambda i: f"v2/orders/{i}/products"):
+        lines = reads.sublists(client, first_orders(), lambda i: f"v2/orders/{i}/products")
+        async for _, records in lines:
             seen["items"].update(r["id"] for r in records)
     return seen, client
 
