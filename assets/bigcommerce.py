@@ -40,11 +40,13 @@ def _v3_window(extraction: Extraction) -> dict[str, str]:
     return bounds
 
 
-def cursor_list(path: str, **params: str) -> Reader:
-    """A v3 list read with BigCommerce's cursor paging (no id range filter exists for it)."""
+def cursor_list(path: str, *, split_by_creation: bool = False, **params: str) -> Reader:
+    """A v3 list read with BigCommerce's cursor paging (it has no id range filter), in
+    `date_created` ranges side by side when the endpoint can sort and filter by it."""
+    read_all = reads.created_ranges if split_by_creation else reads.cursor
 
     async def read(client: BigCommerceClient, extraction: Extraction) -> None:
-        async for records in reads.cursor(client, path, {**params, **_v3_window(extraction)}):
+        async for records in read_all(client, path, {**params, **_v3_window(extraction)}):
             extraction.add(records)
 
     return read
@@ -180,7 +182,8 @@ INVENTORY = _spec(
 )
 
 READERS: dict[ExtractionSpec, Reader] = {
-    CUSTOMERS: cursor_list("v3/customers", include="addresses,attributes,formfields,storecredit"),
+    CUSTOMERS: cursor_list("v3/customers", split_by_creation=True,
+                           include="addresses,attributes,formfields,storecredit"),
     METAFIELDS: cursor_list("v3/customers/metafields"),
     ORDERS: read_orders,
     ORDER_PRODUCTS: read_order_products,

@@ -127,7 +127,7 @@ def test_records_modified_during_the_read_never_cost_an_untouched_one():
             async with client_for(handle, concurrency=4) as client:
                 async for records in reads.keyset(client, reads.V2_ORDERS, v2):
                     seen["orders"].update(r["id"] for r in records)
-                async for records in reads.cursor(client, "v3/customers", v3, limit=100):
+                async for records in reads.created_ranges(client, "v3/customers", v3, limit=100):
                     seen["customers"].update(r["id"] for r in records)
             return seen
 
