@@ -21,7 +21,7 @@ from typing import Any
 
 import aiohttp
 
-from resources.bigcommerce.ledger import Ledger
+from resources.bigcommerce.ledger import FileLedger, Ledger
 from resources.bigcommerce.pacing import QuotaPacer, QuotaReading, retry_after_s
 
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -110,6 +110,8 @@ class BigCommerceClient:
     async def __aexit__(self, *exc: object) -> None:
         if self._session is not None:
             await self._session.close()
+        if isinstance(self.pacer.ledger, FileLedger):
+            self.pacer.ledger.close()
 
     def __repr__(self) -> str:  # the token must never reach a log line
         return f"BigCommerceClient({self._root!r})"
