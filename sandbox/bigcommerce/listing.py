@@ -127,12 +127,20 @@ class Table:
 
     def column(self, name: str) -> list[Any]:
         if name not in self._columns:
-            rows = (r[self.nested] if self.nested else r for r in self.records)
-            if name in DATE_FIELDS:
-                self._columns[name] = [record_epoch(r[name]) for r in rows]
-            else:
-                self._columns[name] = [r.get(name) for r in rows]
+            self._columns[name] = [self._value(r, name) for r in self.records]
         return self._columns[name]
+
+    def _value(self, record: dict, name: str) -> Any:
+        row = record[self.nested] if self.nested else record
+        return record_epoch(row[name]) if name in DATE_FIELDS else row.get(name)
+
+    def changed(self, positions: Sequence[int]) -> None:
+        """Records at `positions` were edited in place: refresh their cached values and forget
+        every cached selection, so the next listing sees the edit (in its sort order too)."""
+        for name, column in self._columns.items():
+            for i in positions:
+                column[i] = self._value(self.records[i], name)
+        self.select.cache_clear()
 
     def _select(self, conditions: tuple[Filter, ...], sort: str | None = None,
                 descending: bool = False) -> list[dict]:
