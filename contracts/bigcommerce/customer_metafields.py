@@ -1,7 +1,10 @@
 """Contract for `bigcommerce.customer_metafields` (`GET /v3/customers/metafields`), CRM's table.
 
-Not strict: a metafield record is a fixed key-value envelope (the personal part is `value`,
-classified below), so a new envelope field is recorded by the schema audit but does not block.
+Every field of BigCommerce's reference for a metafield. Not strict: a metafield record is a
+fixed key-value envelope (the personal part is `value`, classified below; `owner_client_id`
+names an app, not a person), so a new envelope field is recorded by the schema audit but does
+not block. Fields with `permission_set: app_only` are private to the app that wrote them, so
+another app's token never sees them: a batch holds what this app may read.
 """
 
 import pandas as pd
@@ -9,6 +12,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from contracts.base import Contract, Expectation, Owner, Recent
+from contracts.bigcommerce.fields import text, v3_time
 
 # BigCommerce limits namespaces and keys to 64 characters; the store uses snake_case names.
 NAME = r"^[A-Za-z0-9_.\-]{1,64}$"
@@ -18,34 +22,31 @@ PERMISSION_SETS = ["app_only", "read", "write", "read_and_sf_access", "write_and
 
 class CustomerMetafields(pa.DataFrameModel):
     id: Series[int] = pa.Field(ge=1, unique=True, description="Metafield id in BigCommerce.")
-    key: Series[str] = pa.Field(
-        str_matches=NAME, description="Name of the field within its namespace (tier, ...)."
+    key: Series[str] = text(
+        "Name of the field within its namespace (tier, ...).", max_length=64, str_matches=NAME
     )
-    value: Series[str] = pa.Field(
-        str_length={"max_value": 65_535},
-        description="The stored value; apps put customer details here (birth month, consent).",
-        metadata={"pii": "free_text"},
+    value: Series[str] = text(
+        "The stored value; apps put customer details here (birth month, consent).",
+        max_length=65_535, pii="free_text",
     )
-    namespace: Series[str] = pa.Field(
-        str_matches=NAME, description="Group of related keys, usually the owning app (crm, ...)."
+    namespace: Series[str] = text(
+        "Group of related keys, usually the owning app (crm, ...).",
+        max_length=64, str_matches=NAME,
     )
     permission_set: Series[str] = pa.Field(
         isin=PERMISSION_SETS, description="Who may read or write it (apps, storefront)."
     )
-    description: Series[str] = pa.Field(description="What the field is for, set by the app.")
+    description: Series[str] = text("What the field is for, set by the app.", max_length=255)
     resource_type: Series[str] = pa.Field(
         isin=["customer"], description="Kind of record the field belongs to: always a customer."
     )
     resource_id: Series[int] = pa.Field(ge=1, description="Id of the customer it belongs to.")
-    date_created: Series[pd.DatetimeTZDtype] = pa.Field(
-        dtype_kwargs={"unit": "ns", "tz": "UTC"},
-        description="When the field was first set (UTC).",
-        metadata={"format": "iso8601"},
+    owner_client_id: Series[str] = text(
+        "API client id of the app that wrote the field (which app to ask about it)."
     )
-    date_modified: Series[pd.DatetimeTZDtype] = pa.Field(
-        dtype_kwargs={"unit": "ns", "tz": "UTC"},
-        description="Last change to the field (UTC); the extraction watermark.",
-        metadata={"format": "iso8601"},
+    date_created: Series[pd.DatetimeTZDtype] = v3_time("When the field was first set (UTC).")
+    date_modified: Series[pd.DatetimeTZDtype] = v3_time(
+        "Last change to the field (UTC); the extraction watermark."
     )
 
     class Config:

@@ -1,7 +1,10 @@
 """Contract for `bigcommerce.customers` (`GET /v3/customers`), the CRM team's table.
 
-Strict: a new field in the customer record may carry personal data nobody has classified yet,
-so an unknown column blocks the batch until the contract says what it is.
+Every field of BigCommerce's reference for a customer, with the four the extraction asks for
+(`include=addresses,attributes,formfields,storecredit`). Strict: a new field in the customer
+record may carry personal data nobody has classified yet, so an unknown column is never
+published until the contract says what it is. `notes` (staff's words about a person) and
+`form_fields` (whatever the account form asked) are free text; `company` names a business.
 """
 
 import pandas as pd
@@ -9,6 +12,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from contracts.base import Contract, Expectation, Owner, Recent
+from contracts.bigcommerce.fields import nested, text, v3_time
 from contracts.rules import EMAIL
 
 # Customers live in Korea (010-1234-5678, landlines 02-123-4567) or the US (+1 212-555-0134):
@@ -18,52 +22,51 @@ PHONE = r"^(?:0\d{1,2}-\d{3,4}-\d{4}|\+1 \d{3}-\d{3}-\d{4})$"
 
 class Customers(pa.DataFrameModel):
     id: Series[int] = pa.Field(ge=1, unique=True, description="Customer id in BigCommerce.")
-    email: Series[str] = pa.Field(
-        str_matches=EMAIL, description="Login and contact e-mail.", metadata={"pii": "email"}
+    email: Series[str] = text(
+        "Login and contact e-mail.", max_length=255, pii="email", str_matches=EMAIL
     )
-    first_name: Series[str] = pa.Field(description="Given name.", metadata={"pii": "name"})
-    last_name: Series[str] = pa.Field(description="Family name.", metadata={"pii": "name"})
-    company: Series[str] = pa.Field(description="Company name, empty for individuals.")
-    phone: Series[str] = pa.Field(description="Contact phone number.", metadata={"pii": "phone"})
-    registration_ip_address: Series[str] = pa.Field(
-        description="IP address the account was registered from.", metadata={"pii": "ip"}
+    first_name: Series[str] = text("Given name.", max_length=100, pii="name")
+    last_name: Series[str] = text("Family name.", max_length=100, pii="name")
+    company: Series[str] = text("Company name, empty for individuals.", max_length=255)
+    phone: Series[str] = text("Contact phone number.", max_length=50, pii="phone")
+    registration_ip_address: Series[str] = text(
+        "IP address the account was registered from.", max_length=30, pii="ip"
     )
-    notes: Series[str] = pa.Field(
-        description="Staff notes about the customer.", metadata={"pii": "free_text"}
+    notes: Series[str] = text("Staff notes about the customer.", pii="free_text")
+    tax_exempt_category: Series[str] = text(
+        "Tax exemption code, usually empty.", max_length=255
     )
-    tax_exempt_category: Series[str] = pa.Field(description="Tax exemption code, usually empty.")
     customer_group_id: Series[int] = pa.Field(ge=0, description="Customer group (0 = none).")
-    date_created: Series[pd.DatetimeTZDtype] = pa.Field(
-        dtype_kwargs={"unit": "ns", "tz": "UTC"},
-        description="When the account was created (UTC).",
-        metadata={"format": "iso8601"},
-    )
-    date_modified: Series[pd.DatetimeTZDtype] = pa.Field(
-        dtype_kwargs={"unit": "ns", "tz": "UTC"},
-        description="Last change to the account (UTC); the extraction watermark.",
-        metadata={"format": "iso8601"},
+    date_created: Series[pd.DatetimeTZDtype] = v3_time("When the account was created (UTC).")
+    date_modified: Series[pd.DatetimeTZDtype] = v3_time(
+        "Last change to the account (UTC); the extraction watermark."
     )
     address_count: Series[int] = pa.Field(ge=0, description="Number of saved addresses.")
     attribute_count: Series[int] = pa.Field(ge=0, description="Number of customer attributes.")
-    addresses: Series[object] = pa.Field(
-        description="Saved addresses (JSON array of address objects).",
-        metadata={"pii": "address"},
+    authentication: Series[object] = nested(
+        "Login settings ({force_password_reset}: must set a new password at next login)."
     )
-    attributes: Series[object] = pa.Field(description="Customer attribute values (JSON array).")
-    form_fields: Series[object] = pa.Field(
-        description="Answers to custom account form fields (JSON array).",
-        metadata={"pii": "free_text"},
+    addresses: Series[object] = nested(
+        "Saved addresses with name, company, street, phone (JSON array; include=addresses).",
+        pii="address",
     )
-    store_credit_amounts: Series[object] = pa.Field(description="Store credit (JSON array).")
+    attributes: Series[object] = nested(
+        "Customer attribute values (JSON array; include=attributes)."
+    )
+    form_fields: Series[object] = nested(
+        "Answers to custom account form fields (JSON array; include=formfields).",
+        pii="free_text",
+    )
+    store_credit_amounts: Series[object] = nested(
+        "Store credit balances (JSON array of {amount}; include=storecredit)."
+    )
     accepts_product_review_abandoned_cart_emails: Series[bool] = pa.Field(
         description="Marketing consent for review and abandoned-cart e-mails."
     )
     origin_channel_id: Series[int] = pa.Field(
         ge=1, description="Channel the customer signed up on."
     )
-    channel_ids: Series[object] = pa.Field(
-        description="Channels the customer can use (JSON array)."
-    )
+    channel_ids: Series[object] = nested("Channels the customer can use (JSON array).")
 
     class Config:
         description = "BigCommerce customer accounts with addresses, attributes and store credit."

@@ -1,9 +1,10 @@
 """Contract for `bigcommerce.inventory` (`GET /v3/inventory/items`), merchandising's table.
 
 A snapshot of the variants of the products on sale: each record is `{"identity": {...},
-"locations": [...]}`, so the variant id, product id and SKU are lifted out of `identity` into
-columns of their own, where the key, uniqueness and format rules can reach them. Not strict:
-stock records name goods and warehouses, never people. There is no modification time.
+"locations": [...]}` (the reference's two fields), so the variant id, product id and SKU are
+lifted out of `identity` into columns of their own, where the key, uniqueness and format rules
+can reach them. Not strict: stock records name goods and warehouses, never people. There is no
+modification time.
 """
 
 import pandera.pandas as pa
@@ -17,8 +18,8 @@ class Inventory(pa.DataFrameModel):
         description="Which variant the item is ({sku, variant_id, product_id, sku_id})."
     )
     locations: Series[object] = pa.Field(
-        description="Stock per warehouse: on hand, available to sell, safety stock, bin "
-        "(JSON array)."
+        description="Stock per location: id, code, name, enabled, on hand, available to sell, "
+        "settings (JSON array)."
     )
     variant_id: Series[int] = pa.Field(
         ge=1, unique=True, description="Variant id, lifted from `identity`; the key."

@@ -1,54 +1,53 @@
 """Contract for `bigcommerce.order_products` (`GET /v2/orders/{id}/products`), commerce's table.
 
-Not strict: a line item names a product, never a person, so a new field is recorded by the
-schema audit but does not block. Money arrives as 4-decimal strings (read exactly, via
-`Decimal`). Lines carry no modification time: each takes its order's when it is extracted.
+Every field of BigCommerce's reference for an order line: the goods, options, wrapping and
+event fields in `order_products_fields.py` (with why three of them are free text), the money
+and quantities here. Not strict: a line item names a product, so a new field is recorded by
+the schema audit but does not block. Money arrives as 4-decimal strings (read exactly, via
+`Decimal`) in the order's transactional currency (its `default_currency_code`). Lines carry
+no modification time: each takes its order's when it is extracted.
 """
 
 import pandera.pandas as pa
 from pandera.typing import Series
 
 from contracts.base import Contract, Expectation, Owner
+from contracts.bigcommerce.fields import money
+from contracts.bigcommerce.order_products_fields import OrderLineGoods
 
 
-def _money(description: str) -> pa.Field:
-    """An amount that can never be negative, sent as a 4-decimal string."""
-    return pa.Field(ge=0, description=description)
+def _amount(what: str) -> pa.Field:
+    return money(f"{what}, in the order's transactional currency.")
 
 
-class OrderProducts(pa.DataFrameModel):
-    id: Series[int] = pa.Field(ge=1, unique=True, description="Order line id in BigCommerce.")
-    order_id: Series[int] = pa.Field(ge=1, description="Order the line belongs to.")
-    product_id: Series[int] = pa.Field(ge=0, description="Catalog product (0 if custom).")
-    variant_id: Series[int] = pa.Field(ge=0, description="Catalog variant (0 if custom).")
-    name: Series[str] = pa.Field(str_length={"min_value": 1}, description="Product name.")
-    sku: Series[str] = pa.Field(description="Stock keeping unit of the variant sold.")
-    type: Series[str] = pa.Field(
-        isin=["physical", "digital", "giftcertificate"], description="Kind of item."
-    )
-    base_price: Series[float] = _money("Catalog unit price before tax.")
-    price_ex_tax: Series[float] = _money("Unit price charged, before tax.")
-    price_inc_tax: Series[float] = _money("Unit price charged, with tax.")
-    price_tax: Series[float] = _money("Tax on one unit.")
-    base_total: Series[float] = _money("Catalog price times quantity, before tax.")
-    total_ex_tax: Series[float] = _money("Line total before tax.")
-    total_inc_tax: Series[float] = _money("Line total with tax.")
-    total_tax: Series[float] = _money("Tax on the line.")
+class OrderProducts(OrderLineGoods):
     quantity: Series[int] = pa.Field(ge=1, description="Units ordered.")
-    quantity_shipped: Series[int] = pa.Field(ge=0, description="Units shipped so far.")
-    quantity_refunded: Series[int] = pa.Field(ge=0, description="Units refunded so far.")
-    is_refunded: Series[bool] = pa.Field(description="Whether the line was refunded.")
-    refund_amount: Series[float] = _money("Amount refunded on the line.")
-    brand: Series[str] = pa.Field(description="Brand name of the product.")
-    upc: Series[str] = pa.Field(
-        str_matches=r"^(?:\d{12,14})?$", description="Barcode (UPC/EAN), empty if none."
-    )
+    quantity_shipped: Series[float] = pa.Field(ge=0, description="Units shipped so far.")
+    quantity_refunded: Series[float] = pa.Field(ge=0, description="Units refunded so far.")
+    base_price: Series[float] = _amount("Catalog unit price before tax")
+    price_ex_tax: Series[float] = _amount("Unit price charged, before tax")
+    price_inc_tax: Series[float] = _amount("Unit price charged, with tax")
+    price_tax: Series[float] = _amount("Tax on one unit")
+    base_total: Series[float] = _amount("Catalog price times quantity, before tax")
+    total_ex_tax: Series[float] = _amount("Line total before tax")
+    total_inc_tax: Series[float] = _amount("Line total with tax")
+    total_tax: Series[float] = _amount("Tax on the line")
+    discounted_total_inc_tax: Series[float] = _amount("Line total with tax, after discounts")
     applied_discounts: Series[object] = pa.Field(
-        description="Discounts applied to the line (JSON array of {id, amount, code, ...})."
+        description="Discounts applied to the line (JSON array of {id, amount, name, code, "
+        "target})."
     )
-    product_options: Series[object] = pa.Field(
-        description="Options chosen, such as size or colour (JSON array)."
-    )
+    base_cost_price: Series[float] = _amount("What one unit cost the store, as entered")
+    cost_price_ex_tax: Series[float] = _amount("What one unit cost the store, before tax")
+    cost_price_inc_tax: Series[float] = _amount("What one unit cost the store, with tax")
+    cost_price_tax: Series[float] = _amount("Tax on the cost of one unit")
+    fixed_shipping_cost: Series[float] = _amount("Fixed shipping charge the product carries")
+    base_wrapping_cost: Series[float] = _amount("Gift wrapping as priced, before tax adjustments")
+    wrapping_cost_ex_tax: Series[float] = _amount("Gift wrapping before tax")
+    wrapping_cost_inc_tax: Series[float] = _amount("Gift wrapping with tax")
+    wrapping_cost_tax: Series[float] = _amount("Tax on gift wrapping")
+    is_refunded: Series[bool] = pa.Field(description="Whether the line was refunded.")
+    refund_amount: Series[float] = _amount("Amount refunded on the line")
 
     class Config:
         description = "Line items of BigCommerce orders (v2): product, quantities and money."

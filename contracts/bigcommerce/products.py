@@ -1,8 +1,11 @@
 """Contract for `bigcommerce.products` (`GET /v3/catalog/products?include=variants`).
 
-The merchandising team's catalog. Not strict: a product describes goods, never a person, and
-the API grows optional fields (`include=images`, ...), which the schema audit records without
-blocking. v3 catalog money is numeric (JSON numbers), not the v2 strings.
+The merchandising team's catalog: every field of BigCommerce's reference for a product, plus
+`variants` (the one `include=` the extraction asks for). Identity, prices, stock and
+visibility are here; how it is listed and sold in `products_fields.py`. Not strict: a product
+describes goods, never a person, and the API grows optional fields (`include=images`, ...),
+which the schema audit records without blocking. v3 catalog money is numeric (JSON numbers),
+not the v2 strings, and in the store's currency (KRW).
 """
 
 import pandas as pd
@@ -10,35 +13,34 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from contracts.base import Contract, Expectation, Owner, Recent
-
-TIME = {"dtype_kwargs": {"unit": "ns", "tz": "UTC"}}
-ISO = {"format": "iso8601"}
-
-
-def _price(description: str) -> pa.Field:
-    """A catalog price in won, VAT exclusive; 0 means "not set" (sale, cost or retail)."""
-    return pa.Field(ge=0, description=description)
+from contracts.bigcommerce.fields import INT32_MAX, money, nested, text, v3_time
+from contracts.bigcommerce.products_fields import MAX_SIZE, ProductListing
 
 
-class Products(pa.DataFrameModel):
+def _stock(description: str) -> pa.Field:
+    return pa.Field(ge=0, le=INT32_MAX, description=description)
+
+
+class Products(ProductListing):
     id: Series[int] = pa.Field(ge=1, unique=True, description="Product id in BigCommerce.")
-    name: Series[str] = pa.Field(
-        str_length={"min_value": 1, "max_value": 250}, description="Product name."
-    )
+    name: Series[str] = text("Product name.", max_length=250, str_length={"min_value": 1})
     type: Series[str] = pa.Field(isin=["physical", "digital"], description="Kind of product.")
-    sku: Series[str] = pa.Field(description="Stock keeping unit of the product.")
-    description: Series[str] = pa.Field(description="Product page text (HTML).")
-    weight: Series[float] = pa.Field(ge=0, description="Shipping weight in kilograms.")
-    price: Series[float] = _price("List price (KRW, before VAT).")
-    cost_price: Series[float] = _price("What the store pays for it (KRW); 0 if unknown.")
-    retail_price: Series[float] = _price("Recommended retail price (KRW); 0 if none.")
-    sale_price: Series[float] = _price("Sale price (KRW); 0 when not on sale.")
-    calculated_price: Series[float] = _price("Price the shop shows: the sale price, else list.")
-    categories: Series[object] = pa.Field(description="Category ids (JSON array).")
-    brand_id: Series[int] = pa.Field(ge=0, description="Brand (0 = none).")
-    inventory_level: Series[int] = pa.Field(ge=0, description="Units in stock over variants.")
-    inventory_warning_level: Series[int] = pa.Field(
-        ge=0, description="Stock level that triggers a low-stock warning."
+    sku: Series[str] = text("Stock keeping unit of the product.", max_length=255)
+    description: Series[str] = text("Product page text (HTML).")
+    weight: Series[float] = pa.Field(
+        ge=0, le=MAX_SIZE, description="Shipping weight, in the store's unit (kg)."
+    )
+    # A catalog price in won, VAT exclusive; 0 means "not set" (sale, cost or retail).
+    price: Series[float] = money("List price (KRW, before VAT).")
+    cost_price: Series[float] = money("What the store pays for it (KRW); 0 if unknown.")
+    retail_price: Series[float] = money("Recommended retail price (KRW); 0 if none.")
+    sale_price: Series[float] = money("Sale price (KRW); 0 when not on sale.")
+    calculated_price: Series[float] = money("Price the shop shows: the sale price, else list.")
+    categories: Series[object] = nested("Category ids (JSON array).")
+    brand_id: Series[int] = pa.Field(ge=0, le=1_000_000_000, description="Brand (0 = none).")
+    inventory_level: Series[int] = _stock("Units in stock over variants.")
+    inventory_warning_level: Series[int] = _stock(
+        "Stock level that triggers a low-stock warning."
     )
     inventory_tracking: Series[str] = pa.Field(
         isin=["none", "product", "variant"], description="Where stock is counted."
@@ -51,20 +53,17 @@ class Products(pa.DataFrameModel):
     condition: Series[str] = pa.Field(
         isin=["New", "Used", "Refurbished"], description="Condition of the goods."
     )
-    custom_url: Series[object] = pa.Field(description="Storefront URL ({url, is_customized}).")
-    date_created: Series[pd.DatetimeTZDtype] = pa.Field(
-        **TIME, description="When the product was created (UTC).", metadata=ISO
-    )
-    date_modified: Series[pd.DatetimeTZDtype] = pa.Field(
-        **TIME, description="Last change to the product (UTC); the extraction watermark.",
-        metadata=ISO,
+    custom_url: Series[object] = nested("Storefront URL ({url, is_customized}).")
+    date_created: Series[pd.DatetimeTZDtype] = v3_time("When the product was created (UTC).")
+    date_modified: Series[pd.DatetimeTZDtype] = v3_time(
+        "Last change to the product (UTC); the extraction watermark."
     )
     base_variant_id: Series[pd.Int64Dtype] = pa.Field(
-        ge=1, nullable=True, description="Its only variant; empty when it has several."
+        ge=1, nullable=True, description="Its base variant; empty when it has several."
     )
     total_sold: Series[int] = pa.Field(ge=0, description="Units sold over its lifetime.")
-    variants: Series[object] = pa.Field(
-        description="Variants with their own SKU, price and stock (JSON array)."
+    variants: Series[object] = nested(
+        "Variants with their own SKU, options, price and stock (JSON array; include=variants)."
     )
 
     class Config:
