@@ -49,6 +49,11 @@ OPTIONS = (
     (101, "Size", ("S", "M", "L", "XL")),
     (102, "Color", ("Black", "White", "Navy", "Beige")),
 )
+# How each option shows: (v3 catalog option type, v2 order-line display_style, v2 line type).
+OPTION_STYLES = {101: ("rectangles", "Rectangle", "Multiple choice"),
+                 102: ("swatch", "Swatch", "Swatch")}
+IMAGE_CDN = "https://cdn11.bigcommerce.com/s-sandbox"
+ORIGINS = ("대한민국", "대한민국", "일본", "베트남")  # the products' 원산지 custom field
 
 # Real v2 order statuses as (status_id, status, weight, payment_status).
 ORDER_STATUSES = (
@@ -69,4 +74,13 @@ METAFIELDS = (  # (namespace, key, candidate values)
     ("crm", "marketing_consent", ("true", "false")),
     ("crm", "birth_month", tuple(str(m) for m in range(1, 13))),
 )
-PERMISSION_SETS = ("app_only", "read", "write", "read_and_sf_access")
+PERMISSION_SETS = ("app_only", "read", "write", "read_and_sf_access", "write_and_sf_access")
+# The API client id of the app that owns each namespace (`owner_client_id`): metafields are
+# written by apps, and an app's `app_only` fields are private to it.
+APP_CLIENT_IDS = {"loyalty": "k3x9q2m7v1p8d4t6s0w5r2y7h1z3n8c",
+                  "crm": "a7d2f9h4k1m6p3r8t5v0x2z7b4e9g1j"}
+
+# Where an order's IP comes from: IPv6 prefixes of Korean and US carriers (KT, SK Broadband;
+# Comcast, AT&T), for the orders placed over IPv6.
+IPV6_PREFIXES = {"KR": ("2001:e60", "2001:2d8"), "US": ("2601:0645", "2600:1700")}
+LOCALES = {True: "ko-KR", False: "en-US"}  # by whether the shopper writes Korean
