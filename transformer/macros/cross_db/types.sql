@@ -38,24 +38,35 @@
 {%- endmacro %}
 
 {#
-  An amount in the store's default currency (KRW) from an amount in the order's currency and
-  BigCommerce's `currency_exchange_rate` (order currency per 1 KRW: 1.0 for KRW orders,
-  0.0007407407 for USD), rounded to whole won since KRW has no minor unit.
+  An amount in the store's currency (KRW) from an amount in the order's transactional
+  currency, as BigCommerce's reference defines them: `exchange_rate` is the order's
+  `store_default_to_transactional_exchange_rate`, units of the transactional currency per unit
+  of the store's (0.0007407407 for USD at 1,350 won), so won = amount / rate, rounded to whole
+  won since KRW has no minor unit. An order already in the store's currency is its amount
+  (its rate is 1 by contract, and nothing is divided or rounded).
 #}
-{% macro to_krw(amount, exchange_rate) -%}
-    {{ return(adapter.dispatch('to_krw')(amount, exchange_rate)) }}
+{% macro to_krw(amount, currency_code, store_currency_code, exchange_rate) -%}
+    {{ return(adapter.dispatch('to_krw')(amount, currency_code, store_currency_code, exchange_rate)) }}
 {%- endmacro %}
 
 {#-
   DuckDB divides decimals as DOUBLE; at these magnitudes (< 10^12 won) its error is far below
   half a won, so rounding to whole won gives the exact answer.
 -#}
-{% macro duckdb__to_krw(amount, exchange_rate) -%}
-    cast(round({{ amount }} / {{ exchange_rate }}, 0) as decimal(18, 4))
+{% macro duckdb__to_krw(amount, currency_code, store_currency_code, exchange_rate) -%}
+    case
+        when {{ currency_code }} = {{ store_currency_code }}
+            then cast({{ amount }} as decimal(18, 4))
+        else cast(round({{ amount }} / {{ exchange_rate }}, 0) as decimal(18, 4))
+    end
 {%- endmacro %}
 
-{% macro bigquery__to_krw(amount, exchange_rate) -%}
-    cast(round({{ amount }} / {{ exchange_rate }}, 0) as numeric(18, 4))
+{% macro bigquery__to_krw(amount, currency_code, store_currency_code, exchange_rate) -%}
+    case
+        when {{ currency_code }} = {{ store_currency_code }}
+            then cast({{ amount }} as numeric(18, 4))
+        else cast(round({{ amount }} / {{ exchange_rate }}, 0) as numeric(18, 4))
+    end
 {%- endmacro %}
 
 

@@ -1,4 +1,5 @@
--- One row per BigCommerce order, with its money in the order's currency and in KRW.
+-- One row per BigCommerce order, with its money in the order's transactional currency and
+-- its total in KRW, the store's currency.
 -- Incremental by order_id; which rows a run re-reads: macros/incremental.sql.
 {{
     config(
@@ -33,14 +34,19 @@ final as (
         status in ('Completed', 'Shipped') as is_completed,
         is_deleted,
         currency_code,
-        currency_exchange_rate,
-        -- the source's totals rule: order_total = items_subtotal + shipping + tax - discount
+        store_currency_code,
+        store_to_transactional_exchange_rate,
+        -- the source's totals rule:
+        -- order_total = items_subtotal + shipping + handling + gift_wrapping + tax - discount
         subtotal_ex_tax as items_subtotal,
-        shipping_cost_inc_tax as shipping,
+        shipping_cost_ex_tax as shipping,
+        handling_cost_ex_tax as handling,
+        wrapping_cost_ex_tax as gift_wrapping,
         total_tax as tax,
         discount_amount as discount,
         total_inc_tax as order_total,
-        {{ to_krw('total_inc_tax', 'currency_exchange_rate') }} as order_total_krw,
+        {{ to_krw('total_inc_tax', 'currency_code', 'store_currency_code',
+                  'store_to_transactional_exchange_rate') }} as order_total_krw,
         refunded_amount,
         items_count,
         payment_method,

@@ -50,7 +50,8 @@ final as (
         items.quantity,
         items.unit_price,
         items.line_total,
-        {{ to_krw('items.line_total', 'orders.currency_exchange_rate') }} as line_total_krw
+        {{ to_krw('items.line_total', 'orders.currency_code', 'orders.store_currency_code',
+                  'orders.store_to_transactional_exchange_rate') }} as line_total_krw
     from items
     inner join orders
         on items.order_id = orders.order_id

@@ -1,6 +1,7 @@
 -- One row per customer: when and how much they buy, and their loyalty point balance.
--- Revenue counts completed orders (Completed or Shipped, not deleted) in KRW: an order in
--- another currency is converted with its own currency_exchange_rate (see fct_order).
+-- Revenue counts completed orders (Completed or Shipped, not deleted) in KRW: an order paid
+-- in another currency is converted with its own store_to_transactional_exchange_rate
+-- (see fct_order).
 with
 
 customers as (

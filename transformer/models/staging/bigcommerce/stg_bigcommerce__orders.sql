@@ -1,4 +1,7 @@
 -- BigCommerce v2 orders: RFC-2822 dates and money as 4-decimal strings, parsed here once.
+-- The currencies are renamed to what they mean (BigCommerce's reference): `currency_code` is
+-- the transactional currency every amount is in, `display_currency_code` only what the
+-- storefront showed.
 with
 
 source as (
@@ -15,10 +18,15 @@ parsed as (
         {{ json_int('record', '$.status_id') }} as status_id,
         {{ json_text('record', '$.status') }} as status,
         {{ json_bool('record', '$.is_deleted') }} as is_deleted,
-        {{ json_text('record', '$.currency_code') }} as currency_code,
+        -- every amount is in the transactional currency, which v2 calls default_currency_code
+        {{ json_text('record', '$.default_currency_code') }} as currency_code,
+        {{ json_text('record', '$.store_default_currency_code') }} as store_currency_code,
+        {{ to_exchange_rate(json_text('record', '$.store_default_to_transactional_exchange_rate')) }}
+            as store_to_transactional_exchange_rate,
+        -- what the storefront showed; converts no amount
+        {{ json_text('record', '$.currency_code') }} as display_currency_code,
         {{ to_exchange_rate(json_text('record', '$.currency_exchange_rate')) }}
-            as currency_exchange_rate,
-        {{ json_text('record', '$.default_currency_code') }} as default_currency_code,
+            as display_exchange_rate,
         {{ json_text('record', '$.payment_method') }} as payment_method,
         {{ json_text('record', '$.payment_status') }} as payment_status,
         {{ json_text('record', '$.order_source') }} as order_source,
@@ -30,6 +38,8 @@ parsed as (
         {{ json_money('record', '$.subtotal_tax') }} as subtotal_tax,
         {{ json_money('record', '$.shipping_cost_ex_tax') }} as shipping_cost_ex_tax,
         {{ json_money('record', '$.shipping_cost_inc_tax') }} as shipping_cost_inc_tax,
+        {{ json_money('record', '$.handling_cost_ex_tax') }} as handling_cost_ex_tax,
+        {{ json_money('record', '$.wrapping_cost_ex_tax') }} as wrapping_cost_ex_tax,
         {{ json_money('record', '$.total_tax') }} as total_tax,
         {{ json_money('record', '$.discount_amount') }} as discount_amount,
         {{ json_money('record', '$.coupon_discount') }} as coupon_discount,
