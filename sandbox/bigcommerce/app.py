@@ -4,10 +4,12 @@ Client code runs against it unchanged, with only the base URL and token swapped.
 under `/stores/{store_hash}/` passes the same gates as on the real platform, in this order:
 
     store hash (404) -> X-Auth-Token (401) -> store quota (429) -> transport faults -> handler
-    (404/413/422, record faults on the page it serves)
+    (404/413/422, record faults on the page it serves) -> source hooks (after a 2xx answer)
 
 Every answer carries the four rate-limit headers except the fault plan's header-less 429s and
-reset connections. `/_sandbox/stats` (no auth, outside the store) shows what the server saw.
+reset connections; a quota 429 adds `X-Retry-After`. The fault plan's source kinds run once
+while the app is built (`Store`); the store quota counts the other app a `shared_quota` entry
+puts on the store. `/_sandbox/stats` (no auth, outside the store) shows what the server saw.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from aiohttp import web
 
 from sandbox.bigcommerce.data import Dataset, DatasetSize
 from sandbox.bigcommerce.endpoints import ROUTES, STORE, Store, json_response
-from sandbox.bigcommerce.faults import Delay, FaultPlan, Reset, Respond, Truncate
+from sandbox.bigcommerce.faults import Delay, FaultPlan, Reset, Respond, SourceState, Truncate
 from sandbox.bigcommerce.listing import ApiError, v3_error
 from sandbox.bigcommerce.ratelimit import FixedWindowLimiter
 
@@ -67,8 +69,8 @@ class Stats:
     resets: int = 0
     truncated: int = 0
 
-    def as_json(self, limiter: FixedWindowLimiter) -> dict:
-        windows = limiter.admitted_per_window()
+    def as_json(self, limiter: FixedWindowLimiter, source: SourceState) -> dict:
+        windows, theirs = limiter.admitted_per_window(), limiter.other_app_per_window()
         return {
             "requests_by_stream": dict(self.requests_by_stream),
             "responses_by_status": {str(k): v for k, v in sorted(self.responses_by_status.items())},
@@ -77,6 +79,13 @@ class Stats:
             "truncated": self.truncated, "admitted_per_window": windows,
             "max_admitted_in_window": max(windows, default=0),
             "quota": limiter.quota, "window_ms": limiter.window_ms,
+            # The bound a client really had is sum(quota - other) over the windows.
+            "other_app_share": limiter.other_share, "other_app_requests": sum(theirs),
+            "other_app_per_window": theirs,
+            "modified": {stream: sorted(ids) for stream, ids in source.modified.items()},
+            "deleted_orders": sorted(source.deleted_orders),
+            "deleted_order_404": source.deleted_order_404,
+            "many_lines_orders": sorted(source.many_lines_orders),
         }
 
 
@@ -96,7 +105,9 @@ def build_app(config: SandboxConfig, dataset: Dataset | None = None) -> web.Appl
     """The aiohttp application; `dataset` skips generation when the caller already has it."""
     dataset = dataset or Dataset.generate(config.seed, config.size, config.anchor)
     store = Store(dataset, config.store_hash, config.fault_plan)
-    sandbox = Sandbox(config, store, FixedWindowLimiter(config.quota, config.window_ms))
+    limiter = FixedWindowLimiter(config.quota, config.window_ms,
+                                 other_share=store.source.other_app_share)
+    sandbox = Sandbox(config, store, limiter)
     app = web.Application(middlewares=[_gateway])
     app[SANDBOX], app[STORE] = sandbox, store
     for stream, path, handler in ROUTES:
@@ -109,15 +120,19 @@ def build_app(config: SandboxConfig, dataset: Dataset | None = None) -> web.Appl
 
 async def _stats(request: web.Request) -> web.Response:
     sandbox = request.app[SANDBOX]
-    return json_response(sandbox.stats.as_json(sandbox.limiter))
+    return json_response(sandbox.stats.as_json(sandbox.limiter, sandbox.store.source))
 
 
 async def _reset_stats(request: web.Request) -> web.Response:
-    """Zero the counters and forget closed quota windows (the open window keeps counting)."""
+    """Zero the counters and forget closed quota windows (the open window keeps counting).
+
+    What the source kinds did to the data (modified, deleted, many-lines ids) is kept.
+    """
     sandbox = request.app[SANDBOX]
     sandbox.stats = Stats()
+    sandbox.store.source.deleted_order_404 = 0
     sandbox.limiter.reset_history()
-    return json_response(sandbox.stats.as_json(sandbox.limiter))
+    return json_response(sandbox.stats.as_json(sandbox.limiter, sandbox.store.source))
 
 
 @web.middleware
@@ -168,6 +183,8 @@ async def _gate(request: web.Request, handler, sandbox: Sandbox,
         response = json_response(exc.body(), exc.status)
     except web.HTTPException as exc:  # no such path or method under the store
         response = json_response(v3_error(exc.status, exc.reason), exc.status)
+    if response.status < 300 and stream != "unknown":
+        sandbox.store.answered(stream)  # after the body is rendered: this page is as it was
     if any(isinstance(a, Truncate) for a in actions) and response.status == 200:
         body = response.body
         if isinstance(body, bytes) and body:

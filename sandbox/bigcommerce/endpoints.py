@@ -30,10 +30,14 @@ Shape = Callable[[dict], dict]
 
 
 class Store:
-    """The dataset as served: tables per stream plus the fault plan's record layer."""
+    """The dataset as served: tables per stream plus the fault plan's source and record layers.
+
+    The source kinds run first, on the dataset itself, so the tables index what they made.
+    """
 
     def __init__(self, dataset: Dataset, store_hash: str, plan: FaultPlan) -> None:
         self.dataset, self.store_hash, self.plan = dataset, store_hash, plan
+        self.source = plan.apply_source(dataset)
         self.tables = {
             "customers": Table(dataset.customers),
             "customer_metafields": Table(dataset.customer_metafields),
@@ -42,6 +46,11 @@ class Store:
             "variants": Table(dataset.variants),
             "inventory": Table(dataset.inventory_items, "variant_id", nested="identity"),
         }
+        self.source.start(self.tables)
+
+    def answered(self, stream: str) -> None:
+        """A handler answered a request to `stream` (2xx): the source hooks act now."""
+        self.source.answer(stream, self.tables)
 
     def v3_page(self, stream: str, request: web.Request, records: Sequence[dict], page: int,
                 limit: int, shape: Shape | None = None) -> web.Response:
@@ -124,8 +133,11 @@ async def orders(request: web.Request) -> web.Response:
 
 async def order_products(request: web.Request) -> web.Response:
     store, q = request.app[STORE], Query(request.query, v2=True)
-    lines = store.dataset.order_products.get(int(request.match_info["order_id"]))
+    order_id = int(request.match_info["order_id"])
+    lines = store.dataset.order_products.get(order_id)
     if lines is None:
+        if order_id in store.source.deleted_orders:
+            store.source.deleted_order_404 += 1
         raise ApiError(404, "The requested resource was not found", v2=True)
     page, limit = q.page_limit()
     return store.v2_page("order_products", lines, page, limit)

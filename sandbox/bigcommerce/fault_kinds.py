@@ -6,12 +6,15 @@ shallow copy of a record they are given. See docs/sandbox-fault-plan.md for the 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from sandbox.bigcommerce.faults import (
     FRACTION,
+    STREAMS,
     Delay,
     Param,
     RecordContext,
@@ -29,7 +32,7 @@ from sandbox.bigcommerce.faults import (
 
 @transport_fault(
     "latency", min_ms=Param(float, minimum=0), max_ms=Param(float, minimum=0),
-    check=lambda p: "min_ms must not exceed max_ms" if p["min_ms"] > p["max_ms"] else None,
+    check=lambda p, _: "min_ms must not exceed max_ms" if p["min_ms"] > p["max_ms"] else None,
 )
 def latency(params: Mapping[str, Any], draw: TransportDraw) -> Delay:
     return Delay(draw.rng.uniform(params["min_ms"], params["max_ms"]) / 1000)
@@ -46,7 +49,7 @@ def server_error(params: Mapping[str, Any], draw: TransportDraw) -> Respond | No
 
 @transport_fault(
     "burst_429", every=Param(int, minimum=2), length=Param(int, minimum=1),
-    check=lambda p: "length must be smaller than every" if p["length"] >= p["every"] else None,
+    check=lambda p, _: "length must be smaller than every" if p["length"] >= p["every"] else None,
 )
 def burst_429(params: Mapping[str, Any], draw: TransportDraw) -> Respond | None:
     """Of every `every` matching requests, the last `length` get a header-less 429.
@@ -167,3 +170,39 @@ def _retype(value: Any, to: str) -> Any:
     conversions = {"boolean": bool, "object": lambda v: {"value": v}, "array": lambda v: [v],
                    "null": lambda v: None}
     return conversions[to](value)
+
+
+# The reference's name for each stream, where it differs.
+REFERENCE = Path(__file__).parent / "reference" / "bigcommerce-reference.json"
+REFERENCE_NAMES = {"inventory": "inventory_items"}
+JSON_VALUE = (str, int, float, bool, dict, list)  # what TOML can say that JSON can carry
+
+
+@functools.cache
+def _declared_fields(stream: str) -> frozenset[str]:
+    """Every top-level field the reference declares for a stream, include-only ones too."""
+    entry = json.loads(REFERENCE.read_text(encoding="utf-8"))[REFERENCE_NAMES.get(stream, stream)]
+    return frozenset(entry["fields"]) | frozenset(entry["only_with_include"])
+
+
+def _new_field(params: Mapping[str, Any], endpoint: str) -> str | None:
+    name = params["field"]
+    if not name:
+        return "field must not be empty"
+    streams = STREAMS if endpoint == "*" else (endpoint,)
+    known = [s for s in streams if name in _declared_fields(s)]
+    if known:
+        return (f"field {name!r} is already a field of {known[0]} in the reference: add_field "
+                "adds a field the records do not have (to alter one, use retype_column)")
+    try:
+        json.dumps(params["value"])
+    except TypeError as exc:  # a TOML date or time inside a table
+        return f"value must hold only JSON values (write dates as strings): {exc}"
+    return None
+
+
+@record_fault("add_field", field=Param(str), value=Param(JSON_VALUE), check=_new_field)
+def add_field(record: dict, params: Mapping[str, Any], ctx: RecordContext) -> None:
+    """A field the reference does not declare yet (BigCommerce adds fields without a new
+    version) appears with the same `value` in every chosen record."""
+    record[params["field"]] = params["value"]

@@ -1,7 +1,7 @@
 """The fault plan: what the sandbox does wrong, on purpose, and reproducibly.
 
 A plan is a TOML file (`--fault-plan` or `SANDBOX_FAULT_PLAN`) with a `seed` and `[[fault]]`
-entries; see docs/sandbox-fault-plan.md. There are two layers of faults:
+entries; see docs/sandbox-fault-plan.md. There are three layers of faults:
 
 - transport kinds decide, per request, to delay, answer with an error, reset the connection or
   truncate the body. They draw from one `random.Random(seed)` per plan, so the same request
@@ -9,145 +9,90 @@ entries; see docs/sandbox-fault-plan.md. There are two layers of faults:
 - record kinds alter records of a served page. Which records is decided by a stable hash of
   (seed, kind, record id), never by request order, so a retried or re-fetched page is altered
   exactly the same way.
+- source kinds make the store itself behave as a real one does (a quota shared with another
+  app, records modified while a client reads, orders deleted, orders with many lines). They
+  run once when the app is built, before it serves: they may edit the dataset and register a
+  hook that acts after each answered request.
 
-Each kind is one function registered with `@transport_fault` or `@record_fault`, declaring its
-parameters; the built-in kinds live in `fault_kinds.py` (imported at the bottom of this module so
-that importing `faults` always registers them). Loading validates every entry against those
-declarations and names the entry in any error.
+Each kind is one function registered with `@transport_fault`, `@record_fault` or
+`@source_fault`, declaring its parameters (and, where it matters, the endpoints it applies to);
+the built-in kinds live in `fault_kinds.py` and `fault_kinds_source.py` (imported at the bottom
+of this module so that importing `faults` always registers them). Loading validates every entry
+against those declarations and names the entry in any error. The vocabulary the kinds are
+written in (`Param`, the actions, the contexts) is in `fault_types.py`, re-exported here.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import random
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from sandbox.bigcommerce.fault_types import (  # noqa: F401  (re-exported for the kinds)
+    FRACTION,
+    REQUIRED,
+    Action,
+    Delay,
+    FaultPlanError,
+    Param,
+    RecordContext,
+    Reset,
+    Respond,
+    SourceSetup,
+    SourceState,
+    TransportDraw,
+    Truncate,
+    record_key,
+    stable_unit,
+)
+
+if TYPE_CHECKING:
+    from sandbox.bigcommerce.data import Dataset
 
 STREAMS = ("customers", "customer_metafields", "orders", "order_products", "products",
            "variants", "inventory")
-REQUIRED: Any = object()
 
 
-class FaultPlanError(ValueError):
-    """A fault plan that cannot be loaded; the message names the entry and the problem."""
-
-
-@dataclass(frozen=True)
-class Param:
-    """A declared fault parameter: its type, default (or REQUIRED), and allowed values."""
-
-    type: type
-    default: Any = REQUIRED
-    minimum: float | None = None
-    maximum: float | None = None
-    choices: tuple[str, ...] | None = None
-
-    def check(self, name: str, value: Any) -> Any:
-        if self.type is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        wrong_bool = isinstance(value, bool) and self.type is not bool  # TOML true is no number
-        if wrong_bool or not isinstance(value, self.type):
-            raise FaultPlanError(f"parameter {name!r} must be a {self.type.__name__}, "
-                                 f"got {value!r}")
-        if self.minimum is not None and value < self.minimum:
-            raise FaultPlanError(f"parameter {name!r} must be >= {self.minimum}, got {value}")
-        if self.maximum is not None and value > self.maximum:
-            raise FaultPlanError(f"parameter {name!r} must be <= {self.maximum}, got {value}")
-        if self.choices is not None and value not in self.choices:
-            raise FaultPlanError(f"parameter {name!r} must be one of {list(self.choices)}, "
-                                 f"got {value!r}")
-        return value
-
-
-FRACTION = Param(float, minimum=0.0, maximum=1.0)
-
-
-# What a transport fault asks the server to do; app.py enacts them.
-@dataclass(frozen=True)
-class Delay:
-    seconds: float
-
-
-@dataclass(frozen=True)
-class Respond:
-    """Answer now with `status` and a v3 error body; `counter` names the stats bucket."""
-
-    status: int
-    title: str
-    rate_limit_headers: bool
-    counter: str
-
-
-@dataclass(frozen=True)
-class Reset:
-    """Abort the TCP connection without any HTTP response."""
-
-
-@dataclass(frozen=True)
-class Truncate:
-    """Serve a 200 whose JSON body is cut in the middle (Content-Length matching the cut)."""
-
-
-Action = Delay | Respond | Reset | Truncate
-
-
-@dataclass(frozen=True)
-class TransportDraw:
-    """What a transport kind may base its decision on."""
-
-    rng: random.Random  # the plan's generator, shared by all transport faults
-    count: int  # how many earlier requests this fault entry has seen (0-based)
-
-
-@dataclass(frozen=True)
-class RecordContext:
-    """Where the record sits: the whole ordered result its page was cut from, and the page."""
-
-    records: Sequence[dict]
-    index: int
-    limit: int
-    chosen: Callable[[dict], bool]  # whether this fault entry alters a given record
-    unit: float  # this record's stable hash in [0, 1), for deterministic per-record choices
-
-
-Check = Callable[[Mapping[str, Any]], str | None]  # cross-parameter rule: a problem or None
+# A cross-parameter rule, given the parameters and the entry's endpoint: a problem or None.
+Check = Callable[[Mapping[str, Any], str], str | None]
+LAYERS = ("transport", "record", "source")
 
 
 @dataclass(frozen=True)
 class FaultKind:
     name: str
-    layer: str  # "transport" or "record"
+    layer: str  # one of LAYERS
     apply: Callable[..., Any]
     params: Mapping[str, Param]
     check: Check | None = None
+    endpoints: tuple[str, ...] | None = None  # the endpoints it may name; None: any, and "*"
+    once: bool = False  # at most one entry of this kind per plan
 
 
-TRANSPORT_KINDS: dict[str, FaultKind] = {}
-RECORD_KINDS: dict[str, FaultKind] = {}
+KINDS: dict[str, dict[str, FaultKind]] = {layer: {} for layer in LAYERS}
 
 
 def known_kinds() -> dict[str, FaultKind]:
-    return {**TRANSPORT_KINDS, **RECORD_KINDS}
+    return {name: kind for layer in LAYERS for name, kind in KINDS[layer].items()}
 
 
-def _register(layer: str, name: str, check: Check | None, params: dict[str, Param]) -> Callable:
-    def decorator(func: Callable) -> Callable:
-        if name in known_kinds():  # one namespace, so a plan entry names its kind unambiguously
-            raise ValueError(f"fault kind {name!r} registered twice")
-        registry = TRANSPORT_KINDS if layer == "transport" else RECORD_KINDS
-        registry[name] = FaultKind(name, layer, func, params, check)
-        return func
-
-    return decorator
+def _register(kind: FaultKind) -> None:
+    if kind.name in known_kinds():  # one namespace, so a plan entry names its kind unambiguously
+        raise ValueError(f"fault kind {kind.name!r} registered twice")
+    KINDS[kind.layer][kind.name] = kind
 
 
 def transport_fault(name: str, *, check: Check | None = None, **params: Param) -> Callable:
     """Register `func(params, draw: TransportDraw) -> Action | None` as a transport kind."""
-    return _register("transport", name, check, params)
+    def decorator(func: Callable) -> Callable:
+        _register(FaultKind(name, "transport", func, params, check))
+        return func
+
+    return decorator
 
 
 def record_fault(name: str, *, check: Check | None = None, **params: Param) -> Callable:
@@ -157,18 +102,25 @@ def record_fault(name: str, *, check: Check | None = None, **params: Param) -> C
     nested object instead of mutating it (it is shared with the dataset). Every record kind
     takes `fraction`; declare `fraction=Param(float, 1.0, ...)` to give it a default.
     """
-    return _register("record", name, check, {"fraction": FRACTION, **params})
+    def decorator(func: Callable) -> Callable:
+        _register(FaultKind(name, "record", func, {"fraction": FRACTION, **params}, check))
+        return func
+
+    return decorator
 
 
-def record_key(record: dict) -> Any:
-    """The id a record is known by (inventory items have none of their own: the variant's)."""
-    return record["id"] if "id" in record else record["identity"]["variant_id"]
+def source_fault(name: str, *, endpoints: tuple[str, ...], once: bool = False,
+                 check: Check | None = None, **params: Param) -> Callable:
+    """Register `func(params, setup: SourceSetup) -> None` as a source kind.
 
+    It runs once, in plan order, when the app is built: `endpoints` lists the endpoints an
+    entry may name ("*" for a store-wide behaviour), `once` refuses a second entry.
+    """
+    def decorator(func: Callable) -> Callable:
+        _register(FaultKind(name, "source", func, params, check, endpoints, once))
+        return func
 
-def stable_unit(*parts: Any) -> float:
-    """A hash of `parts` mapped to [0, 1), identical across processes and Python versions."""
-    digest = hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2**64
+    return decorator
 
 
 @dataclass(frozen=True)
@@ -186,8 +138,8 @@ class Fault:
 class FaultPlan:
     """A validated plan. Build it with `load`, `locate`, `from_dict` or `empty`.
 
-    The server consults it on its event loop only: `transport_actions` once per admitted store
-    request, `apply_records` for every page it serves.
+    The server consults it on its event loop only: `apply_source` once when the app is built,
+    `transport_actions` once per admitted store request, `apply_records` for every page served.
     """
 
     seed: int = 0
@@ -228,7 +180,27 @@ class FaultPlan:
         if not isinstance(entries, list):
             raise FaultPlanError(f"fault plan {source}: 'fault' must be an array of tables")
         faults = [_parse_entry(source, n, entry) for n, entry in enumerate(entries, start=1)]
+        first: dict[str, Fault] = {}
+        for fault in faults:
+            earlier = first.setdefault(fault.kind.name, fault)
+            if fault.kind.once and earlier is not fault:
+                raise FaultPlanError(f"fault plan {source}: fault #{fault.number} (kind "
+                                     f"{fault.kind.name!r}, endpoint {fault.endpoint!r}): only "
+                                     f"one {fault.kind.name} entry per plan, and fault "
+                                     f"#{earlier.number} is one")
         return cls(seed=seed, faults=faults, source=source)
+
+    def apply_source(self, dataset: Dataset) -> SourceState:
+        """Run the source kinds, in plan order, on the dataset about to be served."""
+        state = SourceState()
+        for fault in self.faults:
+            if fault.kind.layer == "source":
+                def unit(*parts: Any, name: str = fault.kind.name) -> float:
+                    return stable_unit(self.seed, name, *parts)
+
+                fault.kind.apply(fault.params,
+                                 SourceSetup(dataset, fault.endpoint, state, self.rng, unit))
+        return state
 
     def transport_actions(self, stream: str) -> list[Action]:
         """The actions for one request, in plan order.
@@ -277,11 +249,14 @@ def _parse_entry(source: str, number: int, entry: Any) -> Fault:
     where = f"fault plan {source}: fault #{number} (kind {kind_name!r}, endpoint {endpoint!r})"
     kinds = known_kinds()
     if not isinstance(kind_name, str) or kind_name not in kinds:
-        raise FaultPlanError(f"{where}: unknown kind; transport kinds are "
-                             f"{sorted(TRANSPORT_KINDS)}, record kinds {sorted(RECORD_KINDS)}")
+        listed = ", ".join(f"{layer} kinds {sorted(KINDS[layer])}" for layer in LAYERS)
+        raise FaultPlanError(f"{where}: unknown kind; {listed}")
     if endpoint != "*" and endpoint not in STREAMS:
         raise FaultPlanError(f"{where}: unknown endpoint; use '*' or one of {list(STREAMS)}")
     kind = kinds[kind_name]
+    if kind.endpoints is not None and endpoint not in kind.endpoints:
+        raise FaultPlanError(f"{where}: {kind_name} applies to endpoint "
+                             f"{' or '.join(repr(e) for e in kind.endpoints)} only")
     given = {k: v for k, v in entry.items() if k not in ("kind", "endpoint")}
     unknown = set(given) - set(kind.params)
     if unknown:
@@ -293,7 +268,7 @@ def _parse_entry(source: str, number: int, entry: Any) -> Fault:
             if name not in given and spec.default is REQUIRED:
                 raise FaultPlanError(f"missing required parameter {name!r}")
             params[name] = spec.check(name, given[name]) if name in given else spec.default
-        problem = kind.check(params) if kind.check else None
+        problem = kind.check(params, endpoint) if kind.check else None
         if problem:
             raise FaultPlanError(problem)
     except FaultPlanError as exc:
@@ -302,4 +277,4 @@ def _parse_entry(source: str, number: int, entry: Any) -> Fault:
 
 
 # The built-in kinds register themselves on import; they need the names defined above.
-from sandbox.bigcommerce import fault_kinds  # noqa: E402, F401
+from sandbox.bigcommerce import fault_kinds, fault_kinds_source  # noqa: E402, F401
