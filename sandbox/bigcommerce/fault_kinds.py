@@ -9,9 +9,9 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
+from sandbox.bigcommerce import reference
 from sandbox.bigcommerce.faults import (
     FRACTION,
     STREAMS,
@@ -172,16 +172,14 @@ def _retype(value: Any, to: str) -> Any:
     return conversions[to](value)
 
 
-# The reference's name for each stream, where it differs.
-REFERENCE = Path(__file__).parent / "reference" / "bigcommerce-reference.json"
-REFERENCE_NAMES = {"inventory": "inventory_items"}
+REFERENCE_NAMES = {"inventory": "inventory_items"}  # the reference's name where it differs
 JSON_VALUE = (str, int, float, bool, dict, list)  # what TOML can say that JSON can carry
 
 
 @functools.cache
 def _declared_fields(stream: str) -> frozenset[str]:
     """Every top-level field the reference declares for a stream, include-only ones too."""
-    entry = json.loads(REFERENCE.read_text(encoding="utf-8"))[REFERENCE_NAMES.get(stream, stream)]
+    entry = reference.endpoint(REFERENCE_NAMES.get(stream, stream))
     return frozenset(entry["fields"]) | frozenset(entry["only_with_include"])
 
 
