@@ -7,25 +7,27 @@ or the bare v2 array (204 past the end). Paths and stream names are in `ROUTES`.
 
 from __future__ import annotations
 
+import bisect
 import json
-from collections.abc import Callable, Sequence
+import operator
+from collections.abc import Callable, Collection, Sequence
+from decimal import Decimal
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
+from sandbox.bigcommerce import reference, views
 from sandbox.bigcommerce.data import Dataset
 from sandbox.bigcommerce.faults import FaultPlan
-from sandbox.bigcommerce.listing import ApiError, Query, Table, filters, pagination
+from sandbox.bigcommerce.filtering import Predicate, reference_filters
+from sandbox.bigcommerce.listing import ApiError, Table, filters
+from sandbox.bigcommerce.query import Query, cursor_pagination, pagination
 
-CUSTOMER_INCLUDES = {"addresses": "addresses", "attributes": "attributes",
-                     "formfields": "form_fields", "storecredit": "store_credit_amounts"}
-CUSTOMER_SORTS = ("id", "id:asc", "id:desc", "date_created:asc", "date_created:desc",
-                  "date_modified:asc", "date_modified:desc", "last_name:asc", "last_name:desc")
-ORDER_SORT_FIELDS = ("id", "customer_id", "date_created", "date_modified", "status_id")
-PRODUCT_INCLUDES = ("variants", "images", "custom_fields", "bulk_pricing_rules",
-                    "primary_image", "modifiers", "options", "videos")
-PRODUCT_SORTS = ("id", "name", "sku", "price", "date_modified", "total_sold", "inventory_level")
-ORDER_REFERENCES = ("products", "shipping_addresses", "coupons")
+# Product filters whose meaning is not in their name (see filtering.py).
+PRODUCT_SPECIAL = ("categories", "categories:in", "channel_id:in", "condition", "keyword",
+                   "keyword_context", "inventory_low", "out_of_stock")
+STORE_CHANNEL = 1  # the store's one channel, its storefront
 Shape = Callable[[dict], dict]
 
 
@@ -53,9 +55,12 @@ class Store:
         self.source.answer(stream, self.tables)
 
     def v3_page(self, stream: str, request: web.Request, records: Sequence[dict], page: int,
-                limit: int, shape: Shape | None = None) -> web.Response:
-        served = self.plan.apply_records(stream, records, (page - 1) * limit, limit)
-        meta = {"pagination": pagination(request.query, len(records), page, limit)}
+                limit: int, shape: Shape | None = None, meta: dict | None = None,
+                start: int | None = None) -> web.Response:
+        """`meta` and `start` (the page's first position) for pages cut by a cursor."""
+        first = (page - 1) * limit if start is None else start
+        served = self.plan.apply_records(stream, records, first, limit)
+        meta = meta or {"pagination": pagination(request.query, len(records), page, limit)}
         return json_response({"data": [shape(r) for r in served] if shape else served,
                               "meta": meta})
 
@@ -75,60 +80,119 @@ def json_response(payload: Any, status: int = 200) -> web.Response:
     return web.Response(body=body, status=status, content_type="application/json")
 
 
-def _date_range(q: Query, v2: bool = False) -> tuple:
-    """date_modified / date_created bounds, spelled the v3 way or the v2 way."""
-    def name(field: str, bound: str) -> str:
-        return f"{bound}_{field}" if v2 else f"{field}:{bound}"
+def _keep(records: list[dict], predicates: list[Predicate]) -> list[dict]:
+    return [r for r in records if all(test(r) for test in predicates)] if predicates else records
 
-    return tuple((field, bound, q.date(name(field, bound)))
-                 for field in ("date_modified", "date_created") for bound in ("min", "max"))
+
+def _id(record: dict) -> Any:
+    return record["id"]
+
+
+def _v3_listing(store: Store, stream: str, request: web.Request, q: Query,
+                selected: list[dict], id_order: bool, shape: Shape | None = None) -> web.Response:
+    """A page of a v3 list by page number, or by cursor (`after` / `before`, id order only).
+
+    With a cursor `page` is ignored and `meta.pagination` counts from the cursor on.
+    """
+    page, limit = q.page_limit()
+    after, before = q.cursor("after"), q.cursor("before")
+    if after is None and before is None:
+        start = (page - 1) * limit
+        window = selected[start:start + limit]
+        meta = {"pagination": pagination(q.params, len(selected), page, limit),
+                "cursor_pagination": cursor_pagination(
+                    q.params, window, limit, id_order and start > 0,
+                    id_order and start + limit < len(selected))}
+        return store.v3_page(stream, request, selected, page, limit, shape, meta=meta)
+    if after is not None and before is not None:
+        raise q.invalid("before", "give either after or before, not both")
+    if not id_order:
+        raise q.invalid("after" if after is not None else "before",
+                        "cursors page in ascending id order: leave out sort and direction")
+    if after is not None:
+        low = bisect.bisect_right(selected, after, key=_id)
+        high = min(low + limit, len(selected))
+        remaining, served = len(selected) - low, selected
+    else:
+        high = bisect.bisect_left(selected, before, key=_id)
+        low = max(0, high - limit)
+        remaining, served = high, selected[:high]
+    window = selected[low:high]
+    block = pagination(q.params, remaining, 1, limit)
+    cursors = cursor_pagination(q.params, window, limit, low > 0, high < len(selected))
+    block["links"] = {"current": "?" + urlencode(dict(q.params), quote_via=quote, safe=":,"),
+                      **cursors["links"]}
+    meta = {"pagination": block, "cursor_pagination": cursors}
+    return store.v3_page(stream, request, served, 1, limit, shape, meta=meta, start=low)
+
+
+def _fields(q: Query, stream_fields: Collection[str]) -> Shape | None:
+    """`include_fields` / `exclude_fields`, each name checked against the endpoint's fields."""
+    wanted, dropped = q.strings("include_fields"), q.strings("exclude_fields")
+    for name, given in (("include_fields", wanted), ("exclude_fields", dropped)):
+        unknown = sorted((given or set()) - set(stream_fields))
+        if unknown:
+            raise q.invalid(name, f"unknown field(s) {unknown}")
+    if not wanted and not dropped:
+        return None
+    return lambda record: views.select_fields(record, wanted, dropped)
+
+
+def _then(first: Shape, second: Shape | None) -> Shape:
+    return first if second is None else lambda record: second(first(record))
 
 
 async def customers(request: web.Request) -> web.Response:
-    store, q = request.app[STORE], Query(request.query)
-    page, limit = q.page_limit()
-    include = q.includes(tuple(CUSTOMER_INCLUDES))
-    hidden = [key for name, key in CUSTOMER_INCLUDES.items() if name not in include]
-    field, _, direction = q.choice("sort", CUSTOMER_SORTS, "id").partition(":")
-    selected = store.tables["customers"].select(filters(
-        ("id", "in", q.integers("id:in")), ("email", "in", q.strings("email:in")),
-        ("customer_group_id", "in", q.integers("customer_group_id:in")), *_date_range(q),
-    ), field, direction == "desc")
-    return store.v3_page("customers", request, selected, page, limit,
-                         lambda r: {k: v for k, v in r.items() if k not in hidden})
+    store, q = request.app[STORE], Query(request.query, "customers")
+    include = q.includes()
+    field, _, direction = q.params.get("sort", "id:asc").partition(":")
+    conditions, predicates = reference_filters(q, ("name:in", "name:like"))
+    names, likes = q.strings("name:in"), q.strings("name:like")
+    if names is not None:
+        predicates.append(lambda r: f"{r['first_name']} {r['last_name']}" in names)
+    if likes is not None:
+        needles = [n.lower() for n in likes]
+        predicates.append(lambda r: any(n in f"{r['first_name']} {r['last_name']}".lower()
+                                        for n in needles))
+    selected = _keep(store.tables["customers"].select(conditions, field, direction == "desc"),
+                     predicates)
+    return _v3_listing(store, "customers", request, q, selected, "sort" not in q.params,
+                       lambda r: views.customer(r, include))
 
 
 async def customer_metafields(request: web.Request) -> web.Response:
-    store, q = request.app[STORE], Query(request.query)
-    page, limit = q.page_limit()
+    store, q = request.app[STORE], Query(request.query, "customer_metafields")
     owner = request.match_info.get("customer_id")
-    selected = store.tables["customer_metafields"].select(filters(
-        ("resource_id", "eq", int(owner) if owner else None),
-        ("resource_id", "in", q.integers("resource_id:in")),
-        ("key", "in", q.strings("key")), ("namespace", "in", q.strings("namespace")),
-        *_date_range(q),
-    ))
-    return store.v3_page("customer_metafields", request, selected, page, limit)
+    conditions, _ = reference_filters(q)
+    if owner:
+        conditions += (("resource_id", "eq", int(owner)),)
+    descending = q.params.get("direction") == "desc"
+    selected = store.tables["customer_metafields"].select(conditions, "id", descending)
+    fields = reference.endpoint("customer_metafields")["fields"]
+    return _v3_listing(store, "customer_metafields", request, q, selected, not descending,
+                       _fields(q, fields))
 
 
 async def orders(request: web.Request) -> web.Response:
-    store, q = request.app[STORE], Query(request.query, v2=True)
+    store, q = request.app[STORE], Query(request.query, "orders", v2=True)
     page, limit = q.page_limit()
-    sorts = [f"{f}{d}" for f in ORDER_SORT_FIELDS for d in ("", ":asc", ":desc")]
-    field, _, direction = q.choice("sort", sorts, "id").partition(":")
-    selected = store.tables["orders"].select(filters(
-        ("id", "min", q.integer("min_id")), ("id", "max", q.integer("max_id")),
-        ("customer_id", "eq", q.integer("customer_id", minimum=0)),
-        ("status_id", "eq", q.integer("status_id", minimum=0)), *_date_range(q, v2=True),
-    ), field, direction == "desc")
+    include = q.includes()
+    field, descending = q.v2_sort()
+    conditions, predicates = reference_filters(
+        q, ("email", "min_total", "max_total", "consignment_structure"))
+    email = q.params.get("email")
+    if email is not None:
+        predicates.append(lambda r: (r.get("billing_address") or {}).get("email") == email)
+    for name, test in (("min_total", operator.ge), ("max_total", operator.le)):
+        bound = q.number(name)
+        if bound is not None:
+            predicates.append(lambda r, t=test, b=Decimal(str(bound)):
+                              t(Decimal(r["total_inc_tax"]), b))
+    selected = _keep(store.tables["orders"].select(conditions, field, descending), predicates)
     base = f"{request.url.origin()}/stores/{store.store_hash}/"
-
-    def absolute_references(order: dict) -> dict:
-        refs = {part: {**order[part], "url": base + order[part]["url"]}
-                for part in ORDER_REFERENCES if isinstance(order.get(part), dict)}
-        return {**order, **refs}
-
-    return store.v2_page("orders", selected, page, limit, absolute_references)
+    lines = store.dataset.order_products
+    return store.v2_page("orders", selected, page, limit,
+                         lambda r: views.order(r, include, base, lines.get(r.get("id"), ())))
 
 
 async def order_products(request: web.Request) -> web.Response:
@@ -144,62 +208,56 @@ async def order_products(request: web.Request) -> web.Response:
 
 
 async def products(request: web.Request) -> web.Response:
-    store, q = request.app[STORE], Query(request.query)
+    store, q = request.app[STORE], Query(request.query, "products")
     page, limit = q.page_limit()
-    include = q.includes(PRODUCT_INCLUDES)
+    include = q.includes()
     if include & {"options", "modifiers"}:
         limit = min(limit, 10)  # the real API caps these heavy pages at 10 products
-    field = q.choice("sort", PRODUCT_SORTS, "id")
-    visible = q.choice("is_visible", ("true", "false", "1", "0", ""), "")
-    selected = store.tables["products"].select(filters(
-        ("id", "in", q.integers("id:in")), ("id", "min", q.integer("id:min")),
-        ("id", "max", q.integer("id:max")), ("sku", "in", q.strings("sku")),
-        ("sku", "in", q.strings("sku:in")), ("brand_id", "eq", q.integer("brand_id")),
-        ("is_visible", "eq", visible in ("true", "1") if visible else None), *_date_range(q),
-    ), field, q.choice("direction", ("asc", "desc"), "asc") == "desc")
-    return store.v3_page("products", request, selected, page, limit,
-                         lambda r: _product_view(r, include))
-
-
-def _product_view(product: dict, include: frozenset[str]) -> dict:
-    """Nested lists appear only when asked for, as in the real API."""
-    view = {k: v for k, v in product.items() if k != "variants" or "variants" in include}
-    extras = {"images": [], "custom_fields": [], "bulk_pricing_rules": [], "modifiers": [],
-              "videos": [], "primary_image": None}
-    view.update({k: v for k, v in extras.items() if k in include})
-    if "options" in include:
-        options: dict[int, dict] = {}
-        for value in (ov for v in product.get("variants", ()) for ov in v["option_values"]):
-            option = options.setdefault(value["option_id"], {
-                "id": value["option_id"], "product_id": product.get("id"),
-                "display_name": value["option_display_name"], "type": "rectangles",
-                "option_values": []})
-            option["option_values"].append({"id": value["id"], "label": value["label"]})
-        view["options"] = list(options.values())
-    return view
+    conditions, predicates = reference_filters(q, PRODUCT_SPECIAL)
+    conditions += filters(
+        ("categories", "has", q.integer("categories", minimum=0)),
+        ("categories", "overlaps", q.integers("categories:in")),
+        ("condition", "eq", q.params["condition"].capitalize() if "condition" in q.params
+         else None))
+    channels = q.integers("channel_id:in")
+    if channels is not None and STORE_CHANNEL not in channels:
+        predicates.append(lambda r: False)  # every product is listed on the one storefront
+    keyword = (q.params.get("keyword") or "").strip().lower()
+    if keyword:
+        predicates.append(lambda r: any(keyword in str(r.get(k, "")).lower()
+                                        for k in ("name", "sku", "description")))
+    low, out = q.integer("inventory_low", minimum=0), q.integer("out_of_stock", minimum=0)
+    if low is not None:
+        predicates.append(lambda r: (r["inventory_level"] <= r["inventory_warning_level"])
+                          == bool(low))
+    if out is not None:
+        predicates.append(lambda r: (r["inventory_level"] == 0) == bool(out))
+    selected = _keep(store.tables["products"].select(
+        conditions, q.params.get("sort", "id"), q.params.get("direction") == "desc"), predicates)
+    fields = reference.field_specs("products", set(q.enum("include")))
+    shape = _then(lambda r: views.product(r, include), _fields(q, fields))
+    return store.v3_page("products", request, selected, page, limit, shape)
 
 
 async def variants(request: web.Request) -> web.Response:
-    store, q = request.app[STORE], Query(request.query)
+    store, q = request.app[STORE], Query(request.query, "variants")
     page, limit = q.page_limit()
-    selected = store.tables["variants"].select(filters(
-        ("id", "in", q.integers("id:in")), ("product_id", "in", q.integers("product_id:in")),
-        ("sku", "in", q.strings("sku")), ("sku", "in", q.strings("sku:in")),
-    ))
-    return store.v3_page("variants", request, selected, page, limit)
+    conditions, _ = reference_filters(q)
+    selected = store.tables["variants"].select(conditions)
+    return store.v3_page("variants", request, selected, page, limit,
+                         _fields(q, reference.endpoint("variants")["fields"]))
 
 
 async def inventory_items(request: web.Request) -> web.Response:
-    store, q = request.app[STORE], Query(request.query)
+    store, q = request.app[STORE], Query(request.query, "inventory_items")
     page, limit = q.page_limit()
-    selected = store.tables["inventory"].select(filters(
-        ("product_id", "in", q.integers("product_id:in")),
-        ("variant_id", "in", q.integers("variant_id:in")), ("sku", "in", q.strings("sku:in")),
-    ), "variant_id")
-    locations = q.integers("location_id:in")
-    if locations is not None:
-        selected = [item for item in selected
-                    if any(loc["location_id"] in locations for loc in item["locations"])]
+    conditions, predicates = reference_filters(q, ("location_id:in", "location_code:in"))
+    ids, codes = q.integers("location_id:in"), q.strings("location_code:in")
+    for key, wanted in (("location_id", ids), ("location_code", codes)):
+        if wanted is not None:
+            predicates.append(lambda r, k=key, w=wanted:
+                              any(loc[k] in w for loc in r["locations"]))
+    selected = _keep(store.tables["inventory"].select(conditions, "variant_id"), predicates)
     return store.v3_page("inventory", request, selected, page, limit)
 
 

@@ -49,6 +49,7 @@ class Generator:
         self.catalog: list[tuple[dict, list[dict]]] = []
         self.people: dict[int, Person] = {}
         self.line_ids = 0
+        self.line_units: dict[tuple[int, bool], tuple[dict, int, int]] = {}  # generator_orders
 
     def fill(self, data: Dataset) -> None:
         self.data = data

@@ -144,35 +144,22 @@ def _line(g: Generator, oid: int, address_id: int, product: dict, variants: list
     """One order product; `_ex`/`_inc` carry the line totals in hundredths to the order."""
     rng = g.rng
     variant = rng.choice(variants)
-    won, cost_won = int(variant["calculated_price"]), int(variant["cost_price"])
-    ex = round(won * 100 / KRW_PER_USD) if usd else won * 100
-    cost = round(cost_won * 100 / KRW_PER_USD) if usd else cost_won * 100
-    inc = round(ex * 1.1 / unit) * unit  # 10% VAT, rounded to a whole won or cent
-    cost_inc = round(cost * 1.1 / unit) * unit
     quantity = rng.randrange(1, 4)
+    key = (variant["id"], usd)
+    if key not in g.line_units:
+        g.line_units[key] = _unit(product, variant, usd, unit)
+    fields, ex, inc = g.line_units[key]
     g.line_ids += 1
     opid = g.line_ids
     style = vocab.OPTION_STYLES.get(product["option_set_id"])
     return {
         "id": opid, "order_id": oid, "product_id": product["id"], "variant_id": variant["id"],
-        "order_address_id": address_id, "name": product["name"],
-        "name_customer": product["name"], "name_merchant": product["name"],
-        "sku": variant["sku"], "upc": variant["upc"], **LINE_DEFAULTS,
-        "bin_picking_number": variant["bin_picking_number"],
-        "option_set_id": product["option_set_id"] or None,
-        "base_price": money(ex), "price_ex_tax": money(ex), "price_inc_tax": money(inc),
-        "price_tax": money(inc - ex), "base_total": money(ex * quantity),
+        "order_address_id": address_id, **fields, "base_total": money(ex * quantity),
         "total_ex_tax": money(ex * quantity), "total_inc_tax": money(inc * quantity),
         "total_tax": money((inc - ex) * quantity),
-        "discounted_total_inc_tax": money(inc * quantity),
-        "base_cost_price": money(cost), "cost_price_ex_tax": money(cost),
-        "cost_price_inc_tax": money(cost_inc), "cost_price_tax": money(cost_inc - cost),
-        "weight": product["weight"], "width": money(int(product["width"] * 100)),
-        "height": money(int(product["height"] * 100)),
-        "depth": money(int(product["depth"] * 100)), "quantity": quantity,
+        "discounted_total_inc_tax": money(inc * quantity), "quantity": quantity,
         "quantity_shipped": 0, "quantity_refunded": 0, "is_refunded": False,
-        "refund_amount": ZERO, "brand": vocab.BRANDS[product["brand_id"]],
-        "applied_discounts": [], "configurable_fields": [],
+        "refund_amount": ZERO, "applied_discounts": [], "configurable_fields": [],
         "product_options": [{
             "id": ov["id"], "option_id": ov["option_id"], "order_product_id": opid,
             "product_option_id": ov["option_id"], "display_name": ov["option_display_name"],
@@ -184,3 +171,30 @@ def _line(g: Generator, oid: int, address_id: int, product: dict, variants: list
         } for ov in variant["option_values"]] if style else [],
         "_ex": ex * quantity, "_inc": inc * quantity,
     }
+
+
+def _unit(product: dict, variant: dict, usd: bool, unit: int) -> tuple[dict, int, int]:
+    """What every line of one variant in one currency shares: (fields, ex, inc) per unit.
+
+    Computed once per variant and currency (lines repeat them), immutable values only.
+    """
+    won, cost_won = int(variant["calculated_price"]), int(variant["cost_price"])
+    ex = round(won * 100 / KRW_PER_USD) if usd else won * 100
+    cost = round(cost_won * 100 / KRW_PER_USD) if usd else cost_won * 100
+    inc = round(ex * 1.1 / unit) * unit  # 10% VAT, rounded to a whole won or cent
+    cost_inc = round(cost * 1.1 / unit) * unit
+    fields = {
+        "name": product["name"], "name_customer": product["name"],
+        "name_merchant": product["name"], "sku": variant["sku"], "upc": variant["upc"],
+        **LINE_DEFAULTS, "bin_picking_number": variant["bin_picking_number"],
+        "option_set_id": product["option_set_id"] or None,
+        "base_price": money(ex), "price_ex_tax": money(ex), "price_inc_tax": money(inc),
+        "price_tax": money(inc - ex), "base_cost_price": money(cost),
+        "cost_price_ex_tax": money(cost), "cost_price_inc_tax": money(cost_inc),
+        "cost_price_tax": money(cost_inc - cost), "weight": product["weight"],
+        "width": money(int(product["width"] * 100)),
+        "height": money(int(product["height"] * 100)),
+        "depth": money(int(product["depth"] * 100)),
+        "brand": vocab.BRANDS[product["brand_id"]],
+    }
+    return fields, ex, inc

@@ -55,7 +55,7 @@ def product(record: dict, include: Collection[str]) -> dict:
         "modifiers": lambda: _modifiers(pid),
         "options": lambda: _options(record),
         "parent_relations": list,
-        "videos": list,
+        "videos": lambda: _videos(record, pid),
     }
     view.update({name: make() for name, make in derived.items() if name in include})
     return view
@@ -75,6 +75,15 @@ def _images(record: dict) -> list[dict]:
                for key, size in IMAGE_SIZES.items()},
         })
     return images
+
+
+def _videos(record: dict, pid: int) -> list[dict]:
+    """Every sixth product has a YouTube clip."""
+    if pid % 6:
+        return []
+    return [{"id": pid, "product_id": pid, "type": "youtube", "sort_order": 0,
+             "video_id": f"sbx{pid:08d}", "title": f"{record.get('name', '')} 소개",
+             "description": "", "length": "01:32"}]
 
 
 def _modifiers(pid: int) -> list[dict]:

@@ -341,6 +341,17 @@ def test_generated_data_is_consistent():
         assert all(variants[line["variant_id"]]["product_id"] == line["product_id"]
                    for line in lines)
     assert {o["currency_code"] for o in data.orders} == {"KRW", "USD"}
+    for order in data.orders:  # the transactional currency is the one the amounts are in
+        assert order["default_currency_code"] == order["currency_code"]
+        assert order["store_default_currency_code"] == "KRW"
+        assert order["customer_locale"] in ("ko-KR", "en-US")
+        assert order["ip_address"] or order["ip_address_v6"]
+        assert order["ip_address_v6"] == "" or order["ip_address_v6"].count(":") == 7
+        lines = data.order_products[order["id"]]
+        assert sum(Decimal(line["discounted_total_inc_tax"]) for line in lines) == (
+            Decimal(order["subtotal_inc_tax"]) - Decimal(order["discount_amount"]))
+    v6 = sum(bool(o["ip_address_v6"]) for o in data.orders) / len(data.orders)
+    assert 0.1 < v6 < 0.3
     assert any(o["customer_id"] == 0 for o in data.orders)
     recent = sum(record_epoch(c["date_modified"]) >= anchor - 86_400 for c in data.customers)
     assert 0.05 < recent / len(data.customers) < 0.16
