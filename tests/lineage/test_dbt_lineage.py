@@ -99,11 +99,15 @@ def test_mart_column_lineage_reaches_raw_zone_columns(pipeline):
     mart = graph.find(MART)
     raw, through = graph.origins((*mart, "line_total_krw"))
     names = {(name.split(".", 1)[1], column) for _, name, column in raw}
+    # a KRW figure depends on the amount, both currencies (converted only when they differ)
+    # and the store-to-transactional rate, never on the display rate
     assert names == {("raw_bigcommerce.order_products", "total_ex_tax"),
-                     ("raw_bigcommerce.orders", "currency_exchange_rate")}
+                     ("raw_bigcommerce.orders", "default_currency_code"),
+                     ("raw_bigcommerce.orders", "store_default_currency_code"),
+                     ("raw_bigcommerce.orders", "store_default_to_transactional_exchange_rate")}
     steps = {(name.rsplit(".", 1)[1], column) for _, name, column in through}
     assert {("fct_order_item", "line_total"), ("stg_bigcommerce__order_products", "total_ex_tax"),
-            ("fct_order", "currency_exchange_rate")} <= steps
+            ("fct_order", "store_to_transactional_exchange_rate")} <= steps
     raw, _ = graph.origins((*mart, "order_status"))
     assert [(name.split(".", 1)[1], column) for _, name, column in raw] == [
         ("raw_bigcommerce.orders", "status")]

@@ -47,7 +47,10 @@ def query(warehouse: str, sql: str) -> list[tuple]:
 
 
 def krw(order: dict) -> Decimal:
-    total = Decimal(order["total_inc_tax"]) / Decimal(order["currency_exchange_rate"])
+    """The order's total in won: amounts are in its transactional currency, converted from the
+    store's by `store_default_to_transactional_exchange_rate` (BigCommerce's reference)."""
+    rate = Decimal(order["store_default_to_transactional_exchange_rate"])
+    total = Decimal(order["total_inc_tax"]) / rate
     return total.quantize(Decimal(1), rounding=ROUND_HALF_UP)
 
 
