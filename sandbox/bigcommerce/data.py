@@ -2,9 +2,10 @@
 
 The same (seed, size, anchor) always yields the same records: every draw comes from one
 `random.Random(seed)` consumed in a fixed order, and nothing reads the wall clock. Records carry
-exactly the API field shapes of `interfaces/bigcommerce-api.md`, so the server only filters,
-pages and serialises them. How the records are drawn (and the money rules) lives in
-`generator.py`; the word lists in `vocabulary.py`.
+every field BigCommerce's published reference declares for their endpoint
+(`reference/bigcommerce-reference.json`), so the server only filters, pages, adds what `include=`
+asks for (`views.py`) and serialises them. How the records are drawn (and the money rules)
+lives in `generator.py` and its `generator_*` modules; the word lists in `vocabulary.py`.
 """
 
 from __future__ import annotations

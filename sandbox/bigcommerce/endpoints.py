@@ -1,8 +1,10 @@
 """The seven BigCommerce endpoints the platform extracts from, as aiohttp handlers.
 
-Each handler parses its filters, asks a `Table` for the matching records in order, and hands
-the page to `Store`, which applies the fault plan's record faults and renders the v3 envelope
-or the bare v2 array (204 past the end). Paths and stream names are in `ROUTES`.
+Each handler reads its query with `query.Query` (exactly the parameters BigCommerce's reference
+declares for the endpoint; filters by their names, `filtering.py`), asks a `Table` for the
+matching records in order, and hands the page to `Store`, which applies the fault plan's record
+faults and renders the v3 envelope or the bare v2 array (204 past the end); `views.py` adds what
+`include=` asks for. Paths and stream names are in `ROUTES`.
 """
 
 from __future__ import annotations

@@ -53,14 +53,6 @@ def field_types(endpoint: str) -> dict[str, str]:
     return {name: spec.get("type", "any") for name, spec in specs.items()}
 
 
-def unhandled(endpoint: str, handled: Collection[str], v2: bool) -> list[str]:
-    """The reference's parameters this module cannot read and the endpoint does not handle."""
-    types = field_types(endpoint)
-    return sorted(name for name in reference.query_parameters(endpoint)
-                  if name not in CONTROL and name not in handled
-                  and not _readable(*split(name, v2), types))
-
-
 def _readable(field: str, op: str, types: dict[str, str]) -> bool:
     return op != "?" and types.get(field) in ("integer", "number", "string", "boolean")
 
@@ -74,7 +66,8 @@ def reference_filters(q: Query, handled: Collection[str] = ()
             continue
         field, op = split(name, q.v2)
         if not _readable(field, op, types):
-            raise q.invalid(name, "the sandbox cannot read this parameter")  # see `unhandled`
+            # A declared parameter no handler reads: the contract test names it.
+            raise q.invalid(name, "the sandbox cannot read this parameter")
         if field in DATE_FIELDS or (types[field] == "string" and "date" in field):
             found_filter = _date_filter(q, name, field, op)
             if field in DATE_FIELDS:
