@@ -86,10 +86,8 @@ def order(g: Generator, oid: int, seconds_ago: int | None) -> None:
                         refund_amount=money(inc))
             # A refund never exceeds what was paid (a discounted single-line order).
             refunded = total_inc if status_id == 4 else min(inc, total_inc)
-    if coupon:  # an order-level coupon, booked on the first line
-        lines[0]["applied_discounts"] = [{"id": coupon, "amount": money(discount),
-                                          "name": coupon, "code": coupon, "target": "order"}]
-        lines[0]["discounted_total_inc_tax"] = money(line_totals[0][1] - discount)
+    if coupon:
+        _apportion(lines, line_totals, coupon, discount, subtotal_ex, unit)
     items_shipped = sum(line["quantity_shipped"] for line in lines)
     shipped_at = created + rng.randrange(0, modified - created + 1)
     ip, ip_v6 = _addresses(g, place)
@@ -126,6 +124,19 @@ def order(g: Generator, oid: int, seconds_ago: int | None) -> None:
         },
         **refs,
     })
+
+
+def _apportion(lines: list[dict], line_totals: list[tuple[int, int]], coupon: str,
+               discount: int, subtotal_ex: int, unit: int) -> None:
+    """Share an order-level coupon over the lines by their ex-tax totals, as BigCommerce books
+    it: each line lists its share and its total after it; the shares add up to the discount."""
+    left = discount
+    for i, (line, (ex, inc)) in enumerate(zip(lines, line_totals, strict=True)):
+        share = left if i == len(lines) - 1 else round(discount * ex / subtotal_ex / unit) * unit
+        left -= share
+        line["applied_discounts"] = [{"id": coupon, "amount": money(share), "name": coupon,
+                                      "code": coupon, "target": "order"}]
+        line["discounted_total_inc_tax"] = money(inc - share)
 
 
 def _addresses(g: Generator, place: dict) -> tuple[str, str]:

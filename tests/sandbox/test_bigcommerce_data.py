@@ -80,6 +80,9 @@ def test_generated_data_is_consistent():
         lines = data.order_products[order["id"]]
         assert sum(Decimal(line["discounted_total_inc_tax"]) for line in lines) == (
             Decimal(order["subtotal_inc_tax"]) - Decimal(order["discount_amount"]))
+        shares = [Decimal(d["amount"]) for line in lines for d in line["applied_discounts"]]
+        assert sum(shares) == Decimal(order["discount_amount"]) and min(shares, default=0) >= 0
+        assert all(Decimal(line["discounted_total_inc_tax"]) >= 0 for line in lines)
     v6 = sum(bool(o["ip_address_v6"]) for o in data.orders) / len(data.orders)
     assert 0.1 < v6 < 0.3
     assert any(o["customer_id"] == 0 for o in data.orders)
