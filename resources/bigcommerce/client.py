@@ -280,7 +280,13 @@ def count_from(start: int) -> Iterable[int]:
 
 
 def _error_title(body: bytes) -> str:
+    """What an error body says: v3 `{title}`, v2 `[{message}]`, else its first bytes."""
     try:
-        return str(json.loads(body).get("title", ""))[:200]
-    except (ValueError, AttributeError):
+        parsed = json.loads(body)
+    except ValueError:
         return body[:200].decode("utf-8", "replace")
+    if isinstance(parsed, list) and parsed and isinstance(parsed[0], dict):
+        return str(parsed[0].get("message", ""))[:200]
+    if isinstance(parsed, dict):
+        return str(parsed.get("title", ""))[:200]
+    return str(parsed)[:200]

@@ -27,7 +27,7 @@ from aiohttp import web
 from sandbox.bigcommerce.data import Dataset, DatasetSize
 from sandbox.bigcommerce.endpoints import ROUTES, STORE, Store, json_response
 from sandbox.bigcommerce.faults import Delay, FaultPlan, Reset, Respond, SourceState, Truncate
-from sandbox.bigcommerce.listing import ApiError, v3_error
+from sandbox.bigcommerce.listing import ApiError
 from sandbox.bigcommerce.ratelimit import FixedWindowLimiter
 
 
@@ -154,14 +154,15 @@ async def _gate(request: web.Request, handler, sandbox: Sandbox,
     """The answer to one store request, or None when the connection was reset instead."""
     config, limiter, stats = sandbox.config, sandbox.limiter, sandbox.stats
     if request.path.split("/")[2] != config.store_hash:
-        return _error(404, "Store not found", limiter.peek())
+        return _error(request, 404, "Store not found", limiter.peek())
     token = request.headers.get("X-Auth-Token", "")
     if not hmac.compare_digest(token.encode(), config.access_token.encode()):
-        return _error(401, "Unauthorized: missing or invalid X-Auth-Token", limiter.peek())
+        return _error(request, 401, "Unauthorized: missing or invalid X-Auth-Token", limiter.peek())
     admission = limiter.admit()
     if not admission.allowed:
         stats.quota_429 += 1
-        return _error(429, "Too many requests: the store quota is spent", admission.headers)
+        return _error(request, 429, "Too many requests: the store quota is spent",
+                      admission.headers)
 
     actions = config.fault_plan.transport_actions(stream) if stream != "unknown" else []
     delay = sum(a.seconds for a in actions if isinstance(a, Delay))
@@ -174,7 +175,7 @@ async def _gate(request: web.Request, handler, sandbox: Sandbox,
         return None
     if isinstance(ending, Respond):
         setattr(stats, ending.counter, getattr(stats, ending.counter) + 1)
-        return _error(ending.status, ending.title,
+        return _error(request, ending.status, ending.title,
                       admission.headers if ending.rate_limit_headers else {})
 
     try:
@@ -182,7 +183,7 @@ async def _gate(request: web.Request, handler, sandbox: Sandbox,
     except ApiError as exc:
         response = json_response(exc.body(), exc.status)
     except web.HTTPException as exc:  # no such path or method under the store
-        response = json_response(v3_error(exc.status, exc.reason), exc.status)
+        response = _error(request, exc.status, exc.reason, {})
     if response.status < 300 and stream != "unknown":
         sandbox.store.answered(stream)  # after the body is rendered: this page is as it was
     if any(isinstance(a, Truncate) for a in actions) and response.status == 200:
@@ -195,8 +196,11 @@ async def _gate(request: web.Request, handler, sandbox: Sandbox,
     return response
 
 
-def _error(status: int, title: str, headers: dict[str, str]) -> web.Response:
-    response = json_response(v3_error(status, title), status)
+def _error(request: web.Request, status: int, title: str,
+           headers: dict[str, str]) -> web.Response:
+    """An error in the shape of the API version asked: v2 `[{status, message}]`, else v3."""
+    v2 = "/v2/" in request.path
+    response = json_response(ApiError(status, title, v2=v2).body(), status)
     response.headers.update(headers)
     return response
 

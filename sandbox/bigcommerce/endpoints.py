@@ -198,7 +198,7 @@ async def orders(request: web.Request) -> web.Response:
 
 
 async def order_products(request: web.Request) -> web.Response:
-    store, q = request.app[STORE], Query(request.query, v2=True)
+    store, q = request.app[STORE], Query(request.query, "order_products", v2=True)
     order_id = int(request.match_info["order_id"])
     lines = store.dataset.order_products.get(order_id)
     if lines is None:

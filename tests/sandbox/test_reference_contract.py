@@ -252,3 +252,16 @@ def test_every_declared_query_parameter_is_accepted(sandbox, endpoint):
             status, _, body = get(sandbox, f"{path}?{spec['name']}={_sample(endpoint, spec)}")
             answers[spec["name"]] = status if status in (200, 204) else (status, body[:200])
     assert answers and set(answers.values()) <= {200, 204}, answers
+
+
+def test_errors_before_a_handler_take_the_shape_of_the_api_version(sandbox):
+    """A wrong token on a v2 path answers v2's `[{status, message}]`, on v3 the v3 envelope."""
+    status, _, body = get(sandbox, "/v2/orders", token="wrong")
+    assert status == 401 and json.loads(body)[0]["status"] == 401
+    status, _, body = get(sandbox, "/v3/customers", token="wrong")
+    assert status == 401 and json.loads(body)["status"] == 401
+
+
+def test_order_lines_refuse_an_unknown_query_parameter(sandbox):
+    status, _, body = get(sandbox, "/v2/orders/100/products?include=everything")
+    assert status == 400 and "include" in json.loads(body)[0]["message"]
