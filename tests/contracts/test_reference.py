@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -195,3 +196,24 @@ def test_the_contracts_never_import_the_sandbox():
             modules = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
                        else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             assert not any(m.split(".")[0] == "sandbox" for m in modules), path
+
+
+def test_an_order_in_the_store_currency_converts_at_one():
+    """A KRW order whose store-to-transactional rate is not 1 would count the wrong number of
+    won; the rule names it. A USD order's rate is anything positive."""
+    import pandera.errors
+
+    from checks.frame import frame_from_records
+    from sandbox.bigcommerce.data import Dataset, DatasetSize
+
+    data = Dataset.generate(3, DatasetSize.scaled(30), datetime.now(UTC))
+    contract = contract_for("bigcommerce", "orders")
+    krw = next(o for o in data.orders if o["default_currency_code"] == "KRW")
+    usd = next(o for o in data.orders if o["default_currency_code"] == "USD")
+    wrong = {**krw, "id": 1, "store_default_to_transactional_exchange_rate": "0.0007407407"}
+    frame = frame_from_records(enumerate([krw, usd, wrong]), contract)
+    with pytest.raises(pandera.errors.SchemaErrors) as raised:
+        contract.model.validate(frame.data, lazy=True)
+    failures = raised.value.failure_cases
+    assert set(failures["check"]) == {"same_currency_rate_is_one"}
+    assert set(failures["index"]) == {2}  # the wrong order, and only it
