@@ -28,7 +28,7 @@ def text(description: str, *, max_length: int | None = None, nullable: bool = Fa
          pii: str | None = None, **checks: Any) -> Any:
     """A string; `max_length` is the reference's maxLength, enforced as `str_length`."""
     if max_length is not None:
-        checks["str_length"] = {"max_value": max_length}
+        checks["str_length"] = {**checks.get("str_length", {}), "max_value": max_length}
     return pa.Field(nullable=nullable, description=description, metadata=_pii(pii), **checks)
 
 
