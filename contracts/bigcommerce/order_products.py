@@ -22,8 +22,8 @@ def _amount(what: str) -> pa.Field:
 
 class OrderProducts(OrderLineGoods):
     quantity: Series[int] = pa.Field(ge=1, description="Units ordered.")
-    quantity_shipped: Series[float] = pa.Field(ge=0, description="Units shipped so far.")
-    quantity_refunded: Series[float] = pa.Field(ge=0, description="Units refunded so far.")
+    quantity_shipped: Series[int] = pa.Field(ge=0, description="Units shipped so far.")
+    quantity_refunded: Series[int] = pa.Field(ge=0, description="Units refunded so far.")
     base_price: Series[float] = _amount("Catalog unit price before tax")
     price_ex_tax: Series[float] = _amount("Unit price charged, before tax")
     price_inc_tax: Series[float] = _amount("Unit price charged, with tax")

@@ -72,7 +72,7 @@ class OrderLineGoods(pa.DataFrameModel):
     wrapping_message: Series[str] = text(
         "The shopper's gift message for the wrapping.", pii="free_text"
     )
-    return_id: Series[float] = pa.Field(ge=0, description="Return (RMA) the line is in; 0 if none.")
+    return_id: Series[int] = pa.Field(ge=0, description="Return (RMA) the line is in; 0 if none.")
     external_id: Series[str] = text(
         "The line's id in an external system (a marketplace); null if none.", nullable=True
     )

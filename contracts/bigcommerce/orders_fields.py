@@ -36,7 +36,7 @@ PAYMENT_STATUSES = [
 
 class OrderFacts(pa.DataFrameModel):
     id: Series[int] = pa.Field(ge=1, unique=True, description="Order id (the store starts at 100).")
-    customer_id: Series[float] = pa.Field(
+    customer_id: Series[int] = pa.Field(
         ge=0, description="Customer who ordered; 0 for a guest checkout."
     )
     date_created: Series[pd.DatetimeTZDtype] = v2_time("When the order was placed (UTC).")
@@ -98,9 +98,9 @@ class OrderFacts(pa.DataFrameModel):
     order_is_digital: Series[bool] = pa.Field(
         description="Every item is digital: nothing to ship."
     )
-    items_total: Series[float] = pa.Field(ge=0, description="Units ordered, over all lines.")
-    items_shipped: Series[float] = pa.Field(ge=0, description="Units shipped so far.")
-    shipping_address_count: Series[float] = pa.Field(
+    items_total: Series[int] = pa.Field(ge=0, description="Units ordered, over all lines.")
+    items_shipped: Series[int] = pa.Field(ge=0, description="Units shipped so far.")
+    shipping_address_count: Series[int] = pa.Field(
         ge=0, description="Addresses the order ships to (0 for a digital or pickup order)."
     )
     payment_method: Series[str] = text("How it was paid (Credit Card, PayPal, bank deposit).")

@@ -40,7 +40,7 @@ class ProductListing(pa.DataFrameModel):
         "Fixed shipping charge per unit (KRW); 0 if the usual rates apply."
     )
     map_price: Series[float] = money("Minimum advertised price (KRW); 0 if none.")
-    tax_class_id: Series[float] = pa.Field(ge=0, le=255, description="Tax class (0 = default).")
+    tax_class_id: Series[int] = pa.Field(ge=0, le=255, description="Tax class (0 = default).")
     product_tax_code: Series[str] = text(
         "Tax code for an external tax service; empty if none.", max_length=255
     )

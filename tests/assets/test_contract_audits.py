@@ -121,9 +121,10 @@ def test_malformed_emails_under_the_limit_are_quarantined_and_the_rest_published
 
 def test_ids_duplicated_across_pages_are_caught_by_the_key_rule(tmp_path, wise_postgres):
     """An id served on two pages (of 250 customers each): both copies go to quarantine under
-    the key rule, the rest is published, and the published table has each id once."""
+    the key rule, the rest is published, and the published table has each id once. (Customers
+    are read in eight creation-time ranges side by side: 4,000 give each range two pages.)"""
     fault = {"endpoint": "customers", "kind": "duplicate_id", "fraction": 0.01}
-    size = DatasetSize(customers=600, orders=20, products=10)
+    size = DatasetSize(customers=4_000, orders=20, products=10)
     with running_sandbox(sandbox_config([fault], seed=5, size=size)) as api:
         resources = extraction_resources(api, wise_postgres, tmp_path)
         result = extract(resources, {"src_customer"})
@@ -140,6 +141,6 @@ def test_ids_duplicated_across_pages_are_caught_by_the_key_rule(tmp_path, wise_p
     with zone.reader([ref]) as db:
         sql = f"SELECT _pk FROM {ref.schema}.{ref.table}__batches"
         published = [key for (key,) in db.execute(sql).fetchall()]
-    assert len(published) == len(set(published)) == 600 - len(rows)
+    assert len(published) == len(set(published)) == size.customers - len(rows)
     assert not set(keys) & set(published)
 

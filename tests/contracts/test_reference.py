@@ -33,8 +33,8 @@ ENDPOINTS = {
     "inventory": ("inventory_items", set(), False),
 }
 # Which audit-frame kinds (`checks/frame.py`) accept each JSON type of the catalogue. A string
-# may be read as a decimal (v2 money: "336.3200") or as a date; a number never as an integer,
-# since the reference lets it hold a fraction.
+# may be read as a decimal (v2 money: "336.3200") or as a date. A number is read as a number,
+# except the counts and ids in WHOLE_NUMBERS.
 ACCEPTS = {
     "integer": {"integer"},
     "number": {"number"},
@@ -54,6 +54,16 @@ WIDER_NULLS = {
     # null for a product with several variants, and without an option set, in real responses
     ("products", "base_variant_id"),
     ("products", "option_set_id"),
+}
+# Fields the reference types `number` that BigCommerce only ever fills with whole numbers
+# (ids, unit counts, a tax class). The contract reads them as integers: the audit frame reads a
+# float column from a JSON number *or a decimal string*, so as `float` a customer id sent as
+# text ("12") would pass unseen; as `int` it is a type finding, and so would a fraction be.
+WHOLE_NUMBERS = {
+    ("orders", "customer_id"), ("orders", "items_total"), ("orders", "items_shipped"),
+    ("orders", "shipping_address_count"), ("order_products", "quantity_shipped"),
+    ("order_products", "quantity_refunded"), ("order_products", "return_id"),
+    ("products", "tax_class_id"),
 }
 TABLES = list(ENDPOINTS)
 
@@ -122,7 +132,9 @@ def test_each_column_accepts_the_declared_json_type(table):
     wrong = {}
     for name, spec in declared(table).items():
         column_kind = kind(str(contract.schema.columns[name].dtype))
-        if column_kind not in accepted(spec):
+        if (table, name) in WHOLE_NUMBERS:
+            assert spec.get("type") == "number" and column_kind == "integer", (table, name)
+        elif column_kind not in accepted(spec):
             wrong[name] = (column_kind, spec.get("type", "oneOf"))
         if spec.get("format") == "date-time":
             assert column_kind in {"datetime", "string"}, f"{table}.{name} is a date-time"
