@@ -9,7 +9,9 @@ always broken by id, so every page of a listing is exact: each record appears on
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -57,6 +59,11 @@ def filters(*candidates: Filter) -> tuple[Filter, ...]:
     return tuple(f for f in candidates if f[2] is not None)
 
 
+# Id-range operators as (bisect function, whether it moves the low end).
+_BISECT = {"min": (bisect.bisect_left, True), "greater": (bisect.bisect_right, True),
+           "max": (bisect.bisect_right, False), "less": (bisect.bisect_left, False)}
+
+
 class Table:
     """One stream's records in id order, with lazily built columns for filtering and sorting."""
 
@@ -64,6 +71,7 @@ class Table:
                  nested: str | None = None) -> None:
         self.records, self.id_field, self.nested = records, id_field, nested
         self._columns: dict[str, list[Any]] = {}
+        self._ids_sorted: bool | None = None  # known once an id range is first asked for
         self.select = functools.lru_cache(maxsize=64)(self._select)
 
     def column(self, name: str) -> list[Any]:
@@ -81,12 +89,30 @@ class Table:
         for name, column in self._columns.items():
             for i in positions:
                 column[i] = self._value(self.records[i], name)
+        self._ids_sorted = None
         self.select.cache_clear()
+
+    def _id_range(self, conditions: tuple[Filter, ...]) -> range:
+        """The positions an id range allows, found by bisection: records are in id order, so a
+        keyset page (`min_id`, `id:min`, ...) costs a lookup, not a scan of the whole table, as
+        an indexed database answers it."""
+        ids = self.column(self.id_field)
+        low, high = 0, len(ids)
+        if self._ids_sorted is None:
+            self._ids_sorted = all(a < b for a, b in itertools.pairwise(ids))
+        for name, op, value in conditions:
+            if name == self.id_field and op in _BISECT and self._ids_sorted:
+                side, is_low = _BISECT[op]
+                at = side(ids, value)
+                low, high = (max(low, at), high) if is_low else (low, min(high, at))
+        return range(low, max(low, high))
 
     def _select(self, conditions: tuple[Filter, ...], sort: str | None = None,
                 descending: bool = False) -> list[dict]:
-        indices: Sequence[int] = range(len(self.records))
+        indices: Sequence[int] = self._id_range(conditions)
         for name, op, value in conditions:
+            if name == self.id_field and op in _BISECT and self._ids_sorted:
+                continue  # already applied by _id_range
             column, test = self.column(name), _OPERATORS[op]
             indices = [i for i in indices if test(column[i], value)]
         if sort and (sort != self.id_field or descending):
