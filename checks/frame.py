@@ -58,7 +58,8 @@ class AuditFrame:
         return len(self.data)
 
 
-def _kind(column: Column) -> str:
+def column_kind(column: Column) -> str:
+    """How the frame reads a contract column: which JSON values it accepts, and as what."""
     dtype = column.dtype.lower()
     if "datetime" in dtype:
         return "datetime"
@@ -210,7 +211,7 @@ def _column(name: str, values: list[Any], column: Column | None, *,
             index_of: list[tuple[int, dict]], found: dict[str, TypeMismatch]) -> pd.Series:
     """One chunk of one column, typed; values of the wrong JSON type are recorded in `found`
     (with their staged rows) and the chunk kept as it came."""
-    kind = _kind(column) if column is not None else "any"
+    kind = column_kind(column) if column is not None else "any"
     if column is None or kind == "any":
         return pd.Series(values, dtype=object)
     bad, converted = _convert(values, kind, column)

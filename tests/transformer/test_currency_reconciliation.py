@@ -18,13 +18,13 @@ from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 
 import dagster as dg
-import duckdb
 import pytest
 
 from assets import defs as asset_defs
 from sandbox.bigcommerce.data import Dataset
 from sandbox.bigcommerce.server import running_sandbox
 from tests.assets.support import pipeline_resources, sandbox_config
+from tests.transformer.test_pipeline import query
 
 pytestmark = pytest.mark.slow
 # Completed purchases, as the marts define them: these statuses, and the order not deleted.
@@ -71,14 +71,6 @@ def currency_problems(orders: list[dict]) -> list[str]:
         if (currency, True) not in currencies:
             problems.append(f"no completed order paid in {currency} to reconcile")
     return problems[:5]
-
-
-def query(warehouse: str, sql: str) -> list[tuple]:
-    connection = duckdb.connect(warehouse, read_only=True)
-    try:
-        return connection.execute(sql).fetchall()
-    finally:
-        connection.close()
 
 
 @pytest.fixture(scope="module")
