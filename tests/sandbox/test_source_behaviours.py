@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime
 from decimal import Decimal
 from email.utils import format_datetime
@@ -20,8 +18,8 @@ from sandbox.bigcommerce.data import DatasetSize
 from sandbox.bigcommerce.faults import stable_unit
 from sandbox.bigcommerce.formats import record_epoch
 from sandbox.bigcommerce.ratelimit import FixedWindowLimiter
+from tests.sandbox.sandbox_http import TOKEN, get, get_json
 
-TOKEN = "source-token"
 ANCHOR = datetime(2025, 1, 15, 12, tzinfo=UTC)  # long before now: a modification sorts last
 SIZE = DatasetSize(customers=60, orders=120, products=12)
 SEED = 11
@@ -31,21 +29,6 @@ def sandbox_with(*faults: dict, size: DatasetSize = SIZE, **overrides):
     plan = FaultPlan.from_dict({"seed": SEED, "fault": list(faults)})
     settings = {"access_token": TOKEN, "size": size, "anchor": ANCHOR, "quota": 10_000}
     return running_sandbox(SandboxConfig(**{**settings, "fault_plan": plan, **overrides}))
-
-
-def get(sandbox, path: str) -> tuple[int, dict, bytes]:
-    request = urllib.request.Request(sandbox.store_url + path, headers={"X-Auth-Token": TOKEN})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as reply:
-            return reply.status, dict(reply.headers), reply.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
-
-
-def get_json(sandbox, path: str):
-    status, _, body = get(sandbox, path)
-    assert status == 200, (path, status, body[:200])
-    return json.loads(body)
 
 
 def v2_pages(sandbox, path: str, limit: int) -> list[list[dict]]:
