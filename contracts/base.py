@@ -31,6 +31,8 @@ PII_CLASSES: frozenset[str] = frozenset(PiiClass.__args__)  # type: ignore[attr-
 TIME_FORMATS = frozenset({"iso8601", "rfc2822"})
 
 OnFailure = Literal["quarantine", "block", "warn"]
+NumbersAs = Literal["string", "number", "either"]
+NUMBERS_AS: frozenset[str] = frozenset(NumbersAs.__args__)  # type: ignore[attr-defined]
 
 
 class ContractError(ValueError):
@@ -47,6 +49,28 @@ class Owner:
     @property
     def dagster_owners(self) -> list[str]:
         return [f"team:{self.team}", self.email]
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How old the published table may grow before someone should look: past `warn_after_hours`
+    a run is late, past `error_after_hours` one is missing. Derived from how often the source
+    changes and how often the schedules read it; drives the extraction asset's Dagster
+    `FreshnessPolicy` and dbt's source freshness."""
+
+    warn_after_hours: float
+    error_after_hours: float
+
+    def __post_init__(self) -> None:
+        if not 0 < self.warn_after_hours <= self.error_after_hours:
+            raise ContractError(f"freshness: need 0 < warn ({self.warn_after_hours} h) <= "
+                                f"error ({self.error_after_hours} h)")
+
+
+# Read once a day (the 03:00 KST run): a day and a bit is late, two hours more is missing.
+DAILY = Freshness(warn_after_hours=25, error_after_hours=26)
+# Read every hour (stock for the notifications).
+HOURLY = Freshness(warn_after_hours=1.5, error_after_hours=2)
 
 
 @dataclass(frozen=True)
@@ -97,6 +121,7 @@ class Column:
     pii: str | None
     time_format: str | None
     rules: tuple[str, ...]
+    numbers_as: str = "either"  # for a float column: the JSON type its values arrive as
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: one object per table
@@ -113,6 +138,12 @@ class Contract:
     expectations: tuple[Expectation, ...] = ()
     derived: Mapping[str, str] = field(default_factory=dict)
     lift: Mapping[str, str] = field(default_factory=dict)
+    freshness: Freshness = DAILY
+    # The JSON type a `float` column's values arrive as: "string" (v2 money, "336.3200"),
+    # "number" (v3), or "either" (PostgreSQL numerics, staged as decimal strings, beside
+    # floats). A column's `metadata={"json": ...}` overrides it. Any other type is a `dtype`
+    # finding for that row.
+    numbers_as: NumbersAs = "either"
 
     def __post_init__(self) -> None:
         where = f"contract {self.qualified_name} ({self.model.__name__})"
@@ -140,6 +171,13 @@ class Contract:
             fmt = metadata.get("format")
             if fmt is not None and fmt not in TIME_FORMATS:
                 raise ContractError(f"{where}: column {name!r} has time format {fmt!r}")
+            sent_as = metadata.get("json")
+            if sent_as is not None and sent_as not in NUMBERS_AS:
+                raise ContractError(f"{where}: column {name!r} has JSON type {sent_as!r}; "
+                                    f"expected one of {sorted(NUMBERS_AS)}")
+        if self.numbers_as not in NUMBERS_AS:
+            raise ContractError(f"{where}: numbers_as {self.numbers_as!r}; expected one of "
+                                f"{sorted(NUMBERS_AS)}")
         if not 0 <= self.max_quarantine_fraction <= 1:
             raise ContractError(f"{where}: max_quarantine_fraction must be within [0, 1]")
         for name, path in self.lift.items():
@@ -172,7 +210,8 @@ class Contract:
 
     @property
     def columns(self) -> list[Column]:
-        return [_column(name, column) for name, column in self.schema.columns.items()]
+        return [_column(name, column, self.numbers_as)
+                for name, column in self.schema.columns.items()]
 
     @property
     def pii_columns(self) -> dict[str, str]:
@@ -180,7 +219,7 @@ class Contract:
         return {column.name: column.pii for column in self.columns if column.pii}
 
 
-def _column(name: str, column: Any) -> Column:
+def _column(name: str, column: Any, numbers_as: str) -> Column:
     metadata = column.metadata or {}
     return Column(
         name=name,
@@ -191,4 +230,5 @@ def _column(name: str, column: Any) -> Column:
         pii=metadata.get("pii"),
         time_format=metadata.get("format"),
         rules=tuple(check.error or check.name for check in column.checks),
+        numbers_as=metadata.get("json", numbers_as),
     )

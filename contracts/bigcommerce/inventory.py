@@ -10,7 +10,7 @@ modification time.
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from contracts.base import Contract, Expectation, Owner
+from contracts.base import HOURLY, Contract, Expectation, Owner
 
 
 class Inventory(pa.DataFrameModel):
@@ -46,6 +46,7 @@ CONTRACT = Contract(
     # vanish from "current stock" and look sold out. Any bad row blocks the snapshot instead,
     # and the previous one stays current.
     max_quarantine_fraction=0.0,
+    freshness=HOURLY,  # read every hour for the stock notifications
     lift={
         "variant_id": "identity.variant_id",
         "product_id": "identity.product_id",

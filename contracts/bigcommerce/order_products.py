@@ -42,7 +42,9 @@ class OrderProducts(OrderLineGoods):
     cost_price_inc_tax: Series[float] = _amount("What one unit cost the store, with tax")
     cost_price_tax: Series[float] = _amount("Tax on the cost of one unit")
     fixed_shipping_cost: Series[float] = _amount("Fixed shipping charge the product carries")
-    base_wrapping_cost: Series[float] = _amount("Gift wrapping as priced, before tax adjustments")
+    base_wrapping_cost: Series[float] = pa.Field(  # the reference allows a string or a number
+        ge=0, description="Gift wrapping as priced, before tax adjustments, in the order's "
+        "transactional currency.", metadata={"json": "either"})
     wrapping_cost_ex_tax: Series[float] = _amount("Gift wrapping before tax")
     wrapping_cost_inc_tax: Series[float] = _amount("Gift wrapping with tax")
     wrapping_cost_tax: Series[float] = _amount("Tax on gift wrapping")
@@ -65,6 +67,7 @@ CONTRACT = Contract(
     # As for orders: a missing line makes its order's total disagree with its lines, so beyond
     # 1% of a batch the batch is blocked rather than published short.
     max_quarantine_fraction=0.01,
+    numbers_as="string",  # v2 sends amounts, rates and sizes as decimal strings
     derived={
         "line_total_gap": "total_inc_tax - price_inc_tax * quantity",
         "line_tax_gap": "total_inc_tax - (total_ex_tax + total_tax)",

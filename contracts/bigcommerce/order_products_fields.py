@@ -56,7 +56,8 @@ class OrderLineGoods(pa.DataFrameModel):
         "Values the shopper entered for the product's configurable fields (JSON array).",
         pii="free_text",
     )
-    weight: Series[float] = pa.Field(description="Weight of one unit, in the store's unit (kg).")
+    weight: Series[float] = pa.Field(  # the reference allows a string or a number
+        description="Weight of one unit, in the store's unit (kg).", metadata={"json": "either"})
     width: Series[float] = pa.Field(description="Width of one unit, in the store's unit (cm).")
     height: Series[float] = pa.Field(description="Height of one unit, in the store's unit (cm).")
     depth: Series[float] = pa.Field(description="Depth of one unit, in the store's unit (cm).")

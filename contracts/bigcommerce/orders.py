@@ -54,6 +54,7 @@ CONTRACT = Contract(
     # Orders are revenue: finance reconciles daily totals, and beyond 1% of a batch missing
     # the day no longer reconciles, so the batch is blocked rather than published short.
     max_quarantine_fraction=0.01,
+    numbers_as="string",  # v2 sends amounts, rates and sizes as decimal strings
     # What the buyer pays is every charge before tax, less the discount (taken off the ex-tax
     # amount), plus all tax: shipping, handling and wrapping included, whether taxed or not.
     derived={

@@ -80,6 +80,7 @@ CONTRACT = Contract(
     primary_key="id",
     modified_column="date_modified",
     max_quarantine_fraction=0.05,
+    numbers_as="number",  # v3 sends prices and sizes as JSON numbers
     expectations=(
         Expectation(
             "expect_table_row_count_to_be_between",
