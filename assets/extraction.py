@@ -20,6 +20,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
+from assets.freshness import freshness_policy
 from assets.records import Parsed, RecordShape, parse_record
 from checks import contract_check_specs
 from checks.audit import BatchAudit, audit_batch
@@ -83,6 +84,7 @@ class ExtractionSpec:
             "deps": list(self.deps),
             "tags": {"source": self.ref.source},
             "check_specs": contract_check_specs(self.contract, self.key),
+            "freshness_policy": freshness_policy(self.contract),
             "metadata": {
                 "raw_table": f"{self.ref.schema}.{self.ref.table}",
                 "quarantine_table": self.ref.quarantine_view,
