@@ -31,13 +31,8 @@ HEADER = """\
 # (latest version of each key); `<table>__batches` keeps every published batch. The view has
 # the envelope columns, the record as JSON text, and each contract column read out of it.
 """
-FRESHNESS = {
-    "loaded_at_field": "_extracted_at",
-    "freshness": {
-        "warn_after": {"count": 24, "period": "hour"},
-        "error_after": {"count": 48, "period": "hour"},
-    },
-}
+# When a batch was extracted: a table is as fresh as its newest published batch.
+LOADED_AT_FIELD = "_extracted_at"
 
 
 def sources_path(source: str) -> Path:
@@ -54,6 +49,20 @@ def _envelope(spec: ExtractionSpec, *, batches: bool = False) -> list[dict[str, 
             column["data_tests"] = ["not_null"] if batches else ["unique", "not_null"]
         columns.append(column)
     return columns
+
+
+def _age(hours: float) -> dict[str, Any]:
+    """dbt wants a whole count: 1.5 h is written as 90 minutes."""
+    if float(hours).is_integer():
+        return {"count": int(hours), "period": "hour"}
+    return {"count": round(hours * 60), "period": "minute"}
+
+
+def freshness_config(spec: ExtractionSpec) -> dict[str, Any]:
+    """The table's dbt source freshness, from its contract (as its Dagster policy is)."""
+    fresh = spec.contract.freshness
+    return {"loaded_at_field": LOADED_AT_FIELD, "freshness": {
+        "warn_after": _age(fresh.warn_after_hours), "error_after": _age(fresh.error_after_hours)}}
 
 
 def _contract_columns(spec: ExtractionSpec) -> list[dict[str, Any]]:
@@ -77,9 +86,11 @@ def _table(spec: ExtractionSpec) -> list[dict[str, Any]]:
     tables = [{
         "name": spec.contract.table,
         "description": f"{spec.description} Source: `{spec.source_label}`.",
-        "config": {"meta": meta},
+        "config": {"meta": meta, **freshness_config(spec)},
         "columns": _envelope(spec) + _contract_columns(spec),
     }]
+    # The history view has no freshness of its own: it is exactly as fresh as the table, and a
+    # second result would give the one asset two verdicts.
     if spec.snapshot:  # every snapshot ever published, to compare one with the one before
         tables.append({
             "name": f"{spec.contract.table}_snapshots",
@@ -96,7 +107,7 @@ def render(source: str, specs: Iterable[ExtractionSpec]) -> str:
     tables = [table for spec in specs if spec.contract.source == source for table in _table(spec)]
     document = {"version": 2, "sources": [{
         "name": source, "description": SOURCES[source], "schema": f"raw_{source}",
-        "config": FRESHNESS, "tables": tables,
+        "tables": tables,
     }]}
     body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
     return HEADER.format(source=source) + body
