@@ -23,7 +23,13 @@ _TITLES = {
     "rows_quarantined": "Rows quarantined",
     "check_failed": "Check failed (warning)",
     "run_failed": "Run failed",
+    "source_late": "Source late",
+    "source_stale": "Source stale",
 }
+# The `source_freshness` check's outcomes (assets/transformer/freshness.py): a source that is
+# late or stale was not blocked by anything, so it must not read as a blocked batch.
+_FRESHNESS_KINDS: dict[str, AlertKind] = {"late": "source_late", "stale": "source_stale",
+                                          "unmeasured": "source_stale"}
 
 
 def root_error(error: SerializableErrorInfo | None) -> SerializableErrorInfo | None:
@@ -121,6 +127,8 @@ def _example_lines(examples: list[dict[str, Any]]) -> list[str]:
 
 
 def _kind(evaluation: dg.AssetCheckEvaluation, outcome: Any) -> AlertKind:
+    if outcome in _FRESHNESS_KINDS:
+        return _FRESHNESS_KINDS[outcome]
     if evaluation.severity == dg.AssetCheckSeverity.ERROR:
         return "check_blocked"
     return "rows_quarantined" if outcome == "quarantined" else "check_failed"
@@ -146,6 +154,9 @@ def _check_alert(evaluations: list[dg.AssetCheckEvaluation], run: dg.DagsterRun,
     lines = [
         f"{title} (outcome: {outcome}, severity {first.severity.value})",
         f"Owner: {owner}",
+        # A freshness result's description is the whole story (age against the threshold);
+        # other checks' descriptions are not promised to be masked, so they stay out.
+        first.description if kind in ("source_late", "source_stale") else None,
         _counts_line(counts),
         *_example_lines(examples),
         f"Quarantined rows: {quarantine}" if quarantine else None,

@@ -27,10 +27,13 @@ from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetr
 ALERT_LOGGER = logging.getLogger("commerce_governance.alerts")
 DEFAULT_WEBSERVER_URL = "http://localhost:3000"
 
-AlertKind = Literal["check_blocked", "rows_quarantined", "check_failed", "run_failed"]
-# A blocked batch or a failed run needs someone today; quarantined rows and warn tests can wait.
+AlertKind = Literal["check_blocked", "rows_quarantined", "check_failed", "run_failed",
+                    "source_late", "source_stale"]
+# A blocked batch, a failed run or a stale source (a run is missing) needs someone today;
+# quarantined rows, warn tests and a late source can wait.
 _LEVELS = {"check_blocked": logging.ERROR, "run_failed": logging.ERROR,
-           "rows_quarantined": logging.WARNING, "check_failed": logging.WARNING}
+           "source_stale": logging.ERROR, "rows_quarantined": logging.WARNING,
+           "check_failed": logging.WARNING, "source_late": logging.WARNING}
 # Slack's own limits: header text 150 characters, a section's text 3,000.
 _HEADER_MAX, _SECTION_MAX = 150, 3000
 # Waiting longer than this inside a sensor tick risks the tick's own timeout.
