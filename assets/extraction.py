@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,9 +21,10 @@ import dagster as dg
 from pydantic import Field
 
 from assets.freshness import freshness_policy
-from assets.records import Parsed, RecordShape, parse_record
+from assets.records import Parsed, RecordShape, parse_record, to_json
 from checks import contract_check_specs
 from checks.audit import BatchAudit, audit_batch
+from checks.drift import Drift, json_type
 from contracts.base import Contract
 from contracts.derive import table_schema, view_columns
 from lineage.extraction import ExtractionLineage
@@ -134,14 +135,17 @@ class Extraction:
     fields_seen: set[str] = field(default_factory=set)
     rejects_by_rule: Counter = field(default_factory=Counter)
     reject_columns: dict[str, str | None] = field(default_factory=dict)
+    reject_keys: dict[str, list[Any]] = field(default_factory=dict)  # a few per rule, for the check
     started: float = field(default_factory=time.monotonic)
     lineage: ExtractionLineage | None = None
     audit: BatchAudit | None = None
     notes: dict[str, str] = field(default_factory=dict)  # what the reader wants a steward to see
+    drift: Drift = field(init=False)
     _last_progress: float = field(default_factory=time.monotonic)
 
     def __enter__(self) -> Extraction:
         self.batch = self.zone.stage(self.spec.ref, self.context.run.run_id)
+        self.drift = Drift(self.spec.contract.record_fields)
         since = self.window.since.isoformat() if self.window.since else "the beginning"
         self.context.log.info(
             f"{self.spec.name}: reading {self.spec.source_label} since {since} "
@@ -158,18 +162,27 @@ class Extraction:
             self.lineage.crashed(error, self.batch, self.audit)
 
     def add(self, records: Iterable[Any], modified_at: datetime | None = None) -> None:
-        """Stage one page; a record that fails structure goes to quarantine with its rule."""
+        """Stage one page; a record that fails structure goes to quarantine with its rule, and
+        the values of fields the contract does not name go to the held zone (`checks.drift`)."""
         self.pages += 1
-        for record in records:
+        for original in records:
+            record, held = self.drift.split(original)
             parsed = parse_record(record, self.spec.shape)
             if isinstance(parsed, Parsed):
                 when = parsed.modified_at or modified_at or self.batch.extracted_at
-                self.batch.add(parsed.pk, when, parsed.json)
+                row = self.batch.add(parsed.pk, when, parsed.json)
+                for name, value in held.items():
+                    self.batch.hold(row, parsed.pk, name, json_type(value), to_json(value))
                 self.record_bytes += len(parsed.json.encode())
-                self.fields_seen.update(record)
+                self.fields_seen.update(original)
             else:
+                if held:  # the quarantine keeps the record whole, as it came
+                    parsed = replace(parsed, raw=to_json(original))
                 self.rejects_by_rule[parsed.rule] += 1
                 self.reject_columns[parsed.rule] = parsed.column
+                keys = self.reject_keys.setdefault(parsed.rule, [])
+                if len(keys) < 5:
+                    keys.append(parsed.pk)
                 self.batch.reject(
                     rule=parsed.rule,
                     column=parsed.column,
@@ -195,7 +208,9 @@ class Extraction:
     def finish(self, source_stats: dict[str, Any]) -> Iterator[Any]:
         """Audit the batch, yield both check results, then publish it or block it."""
         audit = self.audit = audit_batch(self.spec.contract, self.batch, self.spec.key,
-                                         self.rejects_by_rule, self.reject_columns)
+                                         self.rejects_by_rule, self.reject_columns,
+                                         self.reject_keys, self.drift,
+                                         self.zone.held_fields(self.spec.ref))
         yield from audit.check_results
         if audit.verdict.outcome == "blocked":
             self.zone.publish_quarantine(self.batch)

@@ -9,17 +9,19 @@ every rejected row into the batch's rejects. Publishing or blocking is the calle
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import dagster as dg
 import pandas as pd
 
+from checks.drift import Drift
 from checks.findings import AuditResult
 from checks.frame import frame_from_batch
 from checks.gx_audit import CHECK_NAME as GX_CHECK
 from checks.gx_audit import gx_audit
 from checks.pandera_audit import pandera_audit, structural_findings
-from checks.policy import Verdict, decide, schema_rejections
+from checks.policy import Verdict, blocked_rejections, decide
 from checks.report import check_result
 from contracts.base import Contract
 from resources.raw_zone import StagedBatch
@@ -41,6 +43,10 @@ def quarantine_query(batch: StagedBatch) -> str:
     return f"SELECT * FROM {batch.ref.quarantine_view} WHERE _batch_id = '{batch.batch_id}'"
 
 
+def held_query(batch: StagedBatch) -> str:
+    return f"SELECT * FROM {batch.ref.held_view} WHERE _batch_id = '{batch.batch_id}'"
+
+
 def _null_counts(data: pd.DataFrame, contract: Contract) -> dict[str, int]:
     """A date the source sent empty is parsed to NaT, so it counts as null, as the contract
     reads it ("no date"). A column at a time: selecting them all would copy the frame."""
@@ -49,12 +55,21 @@ def _null_counts(data: pd.DataFrame, contract: Contract) -> dict[str, int]:
 
 
 def audit_batch(contract: Contract, batch: StagedBatch, asset_key: dg.AssetKey,
-                structural: Counter, structural_columns: dict[str, str | None]) -> BatchAudit:
-    """Audit `batch` (whose parser rejects are counted in `structural`) and quarantine what
-    the contract's policy rejects."""
+                structural: Counter, structural_columns: dict[str, str | None],
+                structural_keys: dict[str, list] | None = None, drift: Drift | None = None,
+                held_before: Iterable[str] = ()) -> BatchAudit:
+    """Audit `batch` (whose parser rejects are counted in `structural`, with the keys of a
+    few in `structural_keys`; the fields it held back in `drift`, those the table held in
+    earlier batches in `held_before`) and quarantine what the contract's policy rejects."""
     frame = frame_from_batch(batch.seal_rows(), contract)
     schema, typed = pandera_audit(contract, frame)
-    schema.findings = structural_findings(structural, structural_columns) + schema.findings
+    schema.findings = structural_findings(structural, structural_columns, structural_keys) \
+        + schema.findings
+    schema.rows_audited += sum(structural.values())  # every record read, parsed or not
+    held: dict[str, str] = {}
+    if drift is not None and drift.fields:
+        schema.findings += drift.findings(strict=contract.strict, held_before=held_before)
+        held = {"held_fields": drift.summary(), "held_values": held_query(batch)}
     if typed is not None:
         quality = gx_audit(contract, typed)
     else:
@@ -64,11 +79,12 @@ def audit_batch(contract: Contract, batch: StagedBatch, asset_key: dg.AssetKey,
     verdict = decide(contract, results, batch.rows, batch.rejected)
     rejections = dict(verdict.quarantine)
     if verdict.outcome == "blocked":
-        rejections = {**schema_rejections(results, list(frame.data.index)), **rejections}
+        rejections = blocked_rejections(results, verdict, list(frame.data.index))
     sample = typed if typed is not None else frame.data
     nulls = _null_counts(frame.data, contract)
     query = quarantine_query(batch)
-    checks = [check_result(result, verdict, contract, asset_key, sample, query)
+    checks = [check_result(result, verdict, contract, asset_key, sample, query,
+                           held if result is schema else None)
               for result in results]
     frame_rows = frame.rows
     del frame, typed, sample

@@ -48,3 +48,10 @@ class AuditResult:
     @property
     def failing_rows(self) -> set[int]:
         return {row for finding in self.findings if finding.level == "row" for row in finding.rows}
+
+    @property
+    def failing_count(self) -> int:
+        """Rows that broke a row rule: staged rows, plus records the parser rejected (which
+        name no staged row), so the figure agrees with the quarantine."""
+        unstaged = sum(f.count for f in self.findings if f.level == "row" and not f.rows)
+        return len(self.failing_rows) + unstaged

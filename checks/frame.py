@@ -3,9 +3,12 @@
 Each record's top-level fields become columns and the staged row number (`_row`) the index,
 so every failure found later points back at one staged row. Values are converted by the
 contract's column types, but only from the JSON type that type expects: a number sent as a
-string is not silently coerced, it is a *type mismatch*, which the schema audit reports (and
-which blocks the batch, since the source changed shape). Date columns are parsed from the
-format the contract names (ISO-8601 or RFC-2822); an empty string there means "no date".
+string is not silently coerced, it is a *type mismatch*. The mismatched value is left out of
+the typed column (null) and its staged row recorded, so the schema audit quarantines exactly
+that row with rule `dtype` and audits the rest; only a column wrong in every record means the
+source changed shape. Float columns take the JSON type the contract says they arrive as
+(`numbers_as`: decimal strings in v2, numbers in v3). Date columns are parsed from the format
+the contract names (ISO-8601 or RFC-2822); an empty string there means "no date".
 
 The work is done a column at a time (type tests as comprehensions, dates parsed by pandas in
 one call), because a per-value loop in Python costs more than the audits themselves.
@@ -43,8 +46,14 @@ class TypeMismatch:
 
     expected: str
     count: int = 0
+    present: int = 0  # values the column has at all (not null) across the batch
     rows: list[int] = field(default_factory=list)
     examples: list[Any] = field(default_factory=list)
+
+    @property
+    def wholesale(self) -> bool:
+        """Every value the column has is of the wrong type: the source changed its shape."""
+        return self.count == self.present
 
 
 @dataclass
@@ -78,7 +87,8 @@ def _expected(kind: str, column: Column) -> str:
     if kind == "datetime":
         return f"a {column.time_format or 'native'} date string"
     if kind == "number":
-        return "a number or a decimal string"
+        return {"string": "a decimal string", "number": "a JSON number"}.get(
+            column.numbers_as, "a number or a decimal string")
     return f"a JSON {kind}"
 
 
@@ -135,24 +145,39 @@ def _numbers(values: list[Any]) -> pd.Series:
     return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").astype("float64")
 
 
-def _convert(values: list[Any], kind: str, column: Column) -> tuple[np.ndarray, pd.Series]:
-    """Positions of values of the wrong JSON type, and the column converted for the audits."""
-    present = np.fromiter((v is not None for v in values), dtype=bool, count=len(values))
+def _flags(values: list[Any], test: Any) -> np.ndarray:
+    return np.fromiter((test(v) for v in values), dtype=bool, count=len(values))
+
+
+def _convert(values: list[Any], kind: str,
+             column: Column) -> tuple[np.ndarray, np.ndarray, pd.Series]:
+    """Which values are present, which of them have the wrong JSON type, and the column
+    converted for the audits with the wrong ones left null."""
+    present = _flags(values, lambda v: v is not None)
     if kind == "datetime":
-        nonempty = present & np.fromiter((v != "" for v in values), dtype=bool,
-                                         count=len(values))
+        nonempty = present & _flags(values, lambda v: v != "")
         parsed = _dates(values, column.time_format)
-        return np.flatnonzero(nonempty & parsed.isna().to_numpy()), parsed
+        return present, np.flatnonzero(nonempty & parsed.isna().to_numpy()), parsed
     if kind == "number":
         numbers = _numbers(values)
-        wrong = ~np.isfinite(numbers.to_numpy()) | np.fromiter(
-            (type(v) is bool for v in values), dtype=bool, count=len(values))
-        return np.flatnonzero(present & wrong), numbers
+        wrong = ~np.isfinite(numbers.to_numpy()) | _flags(values, lambda v: type(v) is bool)
+        if column.numbers_as == "number":
+            wrong |= _flags(values, lambda v: type(v) is str)
+        elif column.numbers_as == "string":
+            wrong |= _flags(values, lambda v: type(v) in (int, float))
+        bad = np.flatnonzero(present & wrong)
+        if len(bad):
+            numbers = numbers.copy()  # Arrow's cast may hand back a read-only buffer
+            numbers.iloc[bad] = np.nan
+        return present, bad, numbers
     accepted = ACCEPTED[kind]
-    typed = np.fromiter((type(v) in accepted for v in values), dtype=bool, count=len(values))
-    bad = np.flatnonzero(present & ~typed)
+    bad = np.flatnonzero(present & ~_flags(values, lambda v: type(v) in accepted))
+    if len(bad):
+        values = list(values)
+        for i in bad:
+            values[i] = None
     dtype = {"integer": "Int64", "boolean": "boolean", "string": object}[kind]
-    return bad, pd.Series(values, dtype=object if len(bad) else dtype)
+    return present, bad, pd.Series(values, dtype=dtype)
 
 
 def frame_from_records(rows: Iterable[tuple[int, dict]], contract: Contract) -> AuditFrame:
@@ -204,24 +229,24 @@ def _frame(rows: Iterable[tuple[int, dict]], contract: Contract,
     row_index = pd.Index(index, name="_row")
     data = {name: _joined(parts.get(name, {}), sizes).set_axis(row_index) for name in names}
     frame = pd.DataFrame(data, index=row_index)
+    mismatches = {name: miss for name, miss in mismatches.items() if miss.count}
     return AuditFrame(data=frame, keys_seen=keys_seen, mismatches=mismatches)
 
 
 def _column(name: str, values: list[Any], column: Column | None, *,
             index_of: list[tuple[int, dict]], found: dict[str, TypeMismatch]) -> pd.Series:
     """One chunk of one column, typed; values of the wrong JSON type are recorded in `found`
-    (with their staged rows) and the chunk kept as it came."""
+    (with their staged rows) and left null in the typed column."""
     kind = column_kind(column) if column is not None else "any"
     if column is None or kind == "any":
         return pd.Series(values, dtype=object)
-    bad, converted = _convert(values, kind, column)
-    if not len(bad):
-        return converted
+    present, bad, converted = _convert(values, kind, column)
     miss = found.setdefault(name, TypeMismatch(_expected(kind, column)))
+    miss.present += int(present.sum())
     miss.count += len(bad)
     miss.rows += [index_of[i][0] for i in bad]
     miss.examples += [values[i] for i in bad[: MAX_EXAMPLES - len(miss.examples)]]
-    return pd.Series(values, dtype=object)
+    return converted
 
 
 def _joined(parts: dict[int, pd.Series], sizes: list[int]) -> pd.Series:

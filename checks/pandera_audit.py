@@ -3,7 +3,9 @@
 Pandera's failure cases are grouped by (column, check). A case that names a row is a row-level
 finding; one that does not (a missing or unknown column, a whole-column type failure) is a
 schema-level finding. A type mismatch found while building the frame (a JSON string where the
-contract wants an integer) is schema-level too: the source changed shape.
+contract wants an integer) quarantines its row (rule `dtype`), and the model validates the
+other rows; only a column whose every value has the wrong type is schema-level: the source
+changed shape.
 """
 
 from __future__ import annotations
@@ -23,23 +25,30 @@ CHECK_NAME = "schema_contract"
 SCHEMA_CHECKS = {"column_in_dataframe", "column_in_schema", "dtype", "coerce_dtype"}
 
 
-def structural_findings(rejects_by_rule: Counter,
-                        columns: dict[str, str | None]) -> list[Finding]:
+def structural_findings(rejects_by_rule: Counter, columns: dict[str, str | None],
+                        keys: dict[str, list[Any]] | None = None) -> list[Finding]:
     """Records the parser already rejected (no object, no key, bad modification time). They
-    were never staged, so they name no staged rows: they are already in the rejects."""
+    were never staged, so they name no staged rows (they are already in the quarantine); their
+    examples are the primary keys they had, if any."""
+    keys = keys or {}
     return [
-        Finding(rule, columns.get(rule), "row", count, f"record structure: {rule}")
+        Finding(rule, columns.get(rule), "row", count, f"record structure: {rule}",
+                examples=list(keys.get(rule, ()))[:MAX_EXAMPLES])
         for rule, count in rejects_by_rule.most_common()
     ]
 
 
 def _mismatch_findings(frame: AuditFrame) -> list[Finding]:
-    return [
-        Finding("dtype", column, "schema", miss.count,
-                f"{miss.count} values of {column!r} are not {miss.expected}",
-                rows=miss.rows, examples=miss.examples)
-        for column, miss in frame.mismatches.items()
-    ]
+    findings = []
+    for column, miss in frame.mismatches.items():
+        if miss.wholesale:
+            reason = (f"every value of {column!r} ({miss.count}) is not {miss.expected}: "
+                      "the source changed the field's type")
+        else:
+            reason = f"{miss.count} values of {column!r} are not {miss.expected}"
+        findings.append(Finding("dtype", column, "schema" if miss.wholesale else "row",
+                                miss.count, reason, rows=miss.rows, examples=miss.examples))
+    return findings
 
 
 def _is_null(value: Any) -> bool:
@@ -78,9 +87,13 @@ def _case_findings(cases: pd.DataFrame) -> list[Finding]:
 def pandera_audit(contract: Contract, frame: AuditFrame) -> tuple[AuditResult, pd.DataFrame | None]:
     """The audit result and, when the shape is right, the batch typed by the contract."""
     result = AuditResult(CHECK_NAME, frame.rows, findings=_mismatch_findings(frame))
+    # Rows with a value of the wrong type are already quarantined (`dtype`); the model judges
+    # the others, so one bad value costs its row and not the batch.
+    retyped = sorted({row for finding in result.findings for row in finding.rows})
+    data = frame.data.drop(index=retyped) if retyped else frame.data
     typed: pd.DataFrame | None = None
     try:
-        typed = contract.model.validate(frame.data, lazy=True)
+        typed = contract.model.validate(data, lazy=True)
     except pa.errors.SchemaErrors as errors:
         result.findings += _case_findings(errors.failure_cases)
         typed = errors.data

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from checks.findings import AuditResult, Finding
+from checks.findings import AuditResult
 from contracts.base import Contract
 
 Outcome = Literal["passed", "quarantined", "blocked"]
@@ -95,14 +95,23 @@ def decide(contract: Contract, results: list[AuditResult], rows_staged: int,
     return Verdict("passed", f"all {records} records passed", records, 0)
 
 
-def schema_rejections(results: list[AuditResult], rows: list[int]) -> dict[int, Rejection]:
-    """For a batch blocked by its shape: every row goes to quarantine with the first reason."""
+BATCH_BLOCKED = "batch_blocked"
+MISSING_COLUMN = "column_in_dataframe"  # Pandera's rule for a column no record has
+
+
+def blocked_rejections(results: list[AuditResult], verdict: Verdict,
+                       rows: list[int]) -> dict[int, Rejection]:
+    """For a blocked batch every staged row goes to quarantine, each with a true reason: the
+    row rule it broke, else a schema finding true of it (a column retyped in every record, or
+    missing from every record), else `batch_blocked` with why the batch was, for a row that
+    broke nothing itself."""
+    rejections = dict(verdict.quarantine)
     for result in results:
-        finding: Finding | None = next(iter(result.blocking), None)
-        if finding is not None:
+        for finding in result.blocking:
             rejection = Rejection(result.check, finding.rule, finding.column, finding.reason)
-            return {row: rejection for row in rows}
-        if result.error:
-            rejection = Rejection(result.check, "audit_error", None, result.error[:300])
-            return {row: rejection for row in rows}
-    return {}
+            for row in rows if finding.rule == MISSING_COLUMN else finding.rows:
+                rejections.setdefault(row, rejection)
+    held = Rejection("policy", BATCH_BLOCKED, None, f"batch blocked: {verdict.summary}"[:300])
+    for row in rows:
+        rejections.setdefault(row, held)
+    return rejections

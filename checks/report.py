@@ -13,6 +13,8 @@ import json
 import dagster as dg
 import pandas as pd
 
+from checks.drift import RULE as DRIFT_RULE
+from checks.drift import UNCLASSIFIED
 from checks.findings import AuditResult
 from checks.masking import mask, pii_of
 from checks.policy import Verdict
@@ -29,7 +31,8 @@ def _rules_table(result: AuditResult, pii: dict[str, str]) -> tuple[str, list[di
     lines = ["| rule | column | level | rows | examples |", "|---|---|---|---|---|"]
     summary = []
     for finding in result.findings:
-        examples = [mask(value, pii_of(finding.column, pii)) for value in finding.examples[:3]]
+        shown_as = UNCLASSIFIED if finding.rule == DRIFT_RULE else pii_of(finding.column, pii)
+        examples = [mask(value, shown_as) for value in finding.examples[:3]]
         summary.append({"rule": finding.rule, "column": finding.column, "level": finding.level,
                         "count": finding.count, "examples": examples})
         lines.append("| " + " | ".join(_cell(str(part)) for part in (
@@ -48,6 +51,11 @@ def _sample(result: AuditResult, frame: pd.DataFrame | None, contract: Contract,
     lines = ["| row | key | rule | column | value |", "|---|---|---|---|---|"]
     shown = 0
     for finding in result.findings:
+        if finding.level == "row" and not finding.rows:  # rejected while parsing: no staged row
+            for key in finding.examples[: MAX_SAMPLE_ROWS - shown]:
+                lines.append("| " + " | ".join(_cell(part) for part in (
+                    "(parse)", str(key), finding.rule, finding.column or "", "")) + " |")
+                shown += 1
         for row in finding.rows:
             if shown == MAX_SAMPLE_ROWS:
                 return "\n".join(lines)
@@ -82,16 +90,20 @@ def _outcome(result: AuditResult, verdict: Verdict) -> str:
 
 
 def check_result(result: AuditResult, verdict: Verdict, contract: Contract, asset_key: dg.AssetKey,
-                 frame: pd.DataFrame | None, quarantine_query: str) -> dg.AssetCheckResult:
+                 frame: pd.DataFrame | None, quarantine_query: str,
+                 held: dict[str, str] | None = None) -> dg.AssetCheckResult:
+    """`held`: extra metadata of the fields held back (already masked), for schema_contract."""
     pii = contract.pii_columns
     failed = bool(result.findings or result.error)
     severity = (dg.AssetCheckSeverity.ERROR if verdict.outcome == "blocked"
                 else dg.AssetCheckSeverity.WARN)
     rules, summary = _rules_table(result, pii)
-    failing_rows = len(result.failing_rows)
+    failing_rows = result.failing_count
     audited = max(result.rows_audited, 1)
     passed = f"{result.rows_audited} rows passed {result.check}"
-    description = f"{contract.qualified_name}: {verdict.summary if failed else passed}"
+    warnings = [finding.reason for finding in result.findings if finding.level == "warn"]
+    said = "; ".join([verdict.summary, *warnings]) if failed else passed
+    description = f"{contract.qualified_name}: {said}"
     owner = contract.owner
     return dg.AssetCheckResult(
         asset_key=asset_key,
@@ -110,5 +122,6 @@ def check_result(result: AuditResult, verdict: Verdict, contract: Contract, asse
             "examples": json.dumps(summary, default=str),
             "owner": f"team:{owner.team} <{owner.email}>",
             "quarantine": quarantine_query,
+            **(held or {}),
         },
     )

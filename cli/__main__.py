@@ -81,6 +81,12 @@ def main(argv: list[str]) -> int:
     lineage.add_argument(
         "--file", type=Path, default=None, help="events file (default: the data folder's)"
     )
+    release = commands.add_parser(
+        "release-held", help="publish held values of fields the contract now names"
+    )
+    release.add_argument("table", help="source.table, e.g. bigcommerce.orders")
+    release.add_argument("--field", action="append", default=[],
+                         help="only this field (repeatable; default: every classified one)")
     bench = commands.add_parser("bench", help="run the benchmarks in benchmarks/")
     bench.add_argument("rest", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -134,6 +140,10 @@ def main(argv: list[str]) -> int:
         from cli.lineage import run as lineage_run
 
         return lineage_run(args.dataset, args.column, args.file or data.lineage_file)
+    if args.command == "release-held":
+        from cli.held import run as release_run
+
+        return release_run(data, args.table, args.field)
     return subprocess.call([sys.executable, "-m", "benchmarks", *args.rest])
 
 

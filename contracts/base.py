@@ -214,6 +214,12 @@ class Contract:
                 for name, column in self.schema.columns.items()]
 
     @property
+    def record_fields(self) -> frozenset[str]:
+        """The top-level fields of a source record this contract names: its columns and the
+        roots of its lifted paths. Any other field is held back as unclassified drift."""
+        return frozenset(self.schema.columns) | {path.split(".")[0] for path in self.lift.values()}
+
+    @property
     def pii_columns(self) -> dict[str, str]:
         """Column name to PII class, for every column holding personal data."""
         return {column.name: column.pii for column in self.columns if column.pii}

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from resources.raw_zone.layout import TableRef, ZonePaths
+from resources.raw_zone.layout import TableRef, Zone, ZonePaths
 
 ROW_GROUP_ROWS = 10_000
 
@@ -47,6 +47,20 @@ QUARANTINE_SCHEMA = pa.schema(
         ("_reason", pa.string()),
         ("_pk", pa.int64()),
         ("record", pa.string()),
+    ]
+)
+
+
+HELD_SCHEMA = pa.schema(
+    [
+        ("_batch_id", pa.string()),
+        ("_row", pa.int64()),
+        ("_run_id", pa.string()),
+        ("_held_at", pa.timestamp("us", tz="UTC")),
+        ("_pk", pa.int64()),
+        ("field", pa.string()),
+        ("json_type", pa.string()),
+        ("value", pa.string()),  # the field's value as JSON text
     ]
 )
 
@@ -107,9 +121,11 @@ class StagedBatch:
         metadata = {"table": ref.qualified_name, "batch_id": batch_id, "run_id": run_id}
         self._rows = _RowGroupWriter(paths.staging(ref, batch_id), BATCH_SCHEMA, metadata)
         self._rejects: _RowGroupWriter | None = None
+        self._held: _RowGroupWriter | None = None
         self._metadata = metadata
         self.published_path: Path | None = None
         self.quarantine_path: Path | None = None
+        self.held_path: Path | None = None
 
     @property
     def rows(self) -> int:
@@ -119,11 +135,13 @@ class StagedBatch:
     def rejected(self) -> int:
         return self._rejects.rows if self._rejects else 0
 
-    def add(self, pk: int, modified_at: datetime, record_json: str) -> None:
+    def add(self, pk: int, modified_at: datetime, record_json: str) -> int:
+        """Stage one record; returns its row number in the batch."""
+        row = self._take_row()
         self._rows.append(
             {
                 "_batch_id": self.batch_id,
-                "_row": self._take_row(),
+                "_row": row,
                 "_run_id": self.run_id,
                 "_extracted_at": self.extracted_at,
                 "_pk": pk,
@@ -131,6 +149,17 @@ class StagedBatch:
                 "record": record_json,
             }
         )
+        return row
+
+    def hold(self, row: int, pk: int, field: str, json_type: str, value_json: str) -> None:
+        """Keep the value of a field the contract does not name, out of the staged record."""
+        if self._held is None:
+            self._held = _RowGroupWriter(
+                self._paths.staging(self.ref, self.batch_id, zone="held"), HELD_SCHEMA,
+                self._metadata)
+        self._held.append({"_batch_id": self.batch_id, "_row": row, "_run_id": self.run_id,
+                           "_held_at": datetime.now(UTC), "_pk": pk, "field": field,
+                           "json_type": json_type, "value": value_json})
 
     def reject(
         self,
@@ -146,7 +175,7 @@ class StagedBatch:
         """Keep a record that cannot be published, with why, for the quarantine zone."""
         if self._rejects is None:
             self._rejects = _RowGroupWriter(
-                self._paths.staging(self.ref, self.batch_id, quarantine=True),
+                self._paths.staging(self.ref, self.batch_id, zone="quarantine"),
                 QUARANTINE_SCHEMA,
                 self._metadata,
             )
@@ -176,7 +205,7 @@ class StagedBatch:
 
     def seal(self) -> Path:
         """Finish writing; the staged file can then be read (by an audit) but is not visible."""
-        for writer in (self._rows, self._rejects):
+        for writer in (self._rows, self._rejects, self._held):
             if writer is not None:
                 writer.close()
         return self._rows.path
@@ -212,14 +241,17 @@ class StagedBatch:
         """Make the batch visible atomically. Quarantine first: a crash between the two renames
         may repeat a reject on the rerun but can never lose one."""
         self.publish_rejects()
-        self.published_path = self._move(self._rows.path, quarantine=False)
+        self.published_path = self._move(self._rows.path)
         return self.published_path
 
     def publish_rejects(self) -> Path | None:
-        """Move the rejects into the quarantine zone (also done for a blocked batch)."""
+        """Move the rejects into the quarantine zone, and held values into the held zone (also
+        done for a blocked batch)."""
         self.seal()
+        if self._held is not None and self.held_path is None:
+            self.held_path = self._move(self._held.path, zone="held")
         if self._rejects is not None and self.quarantine_path is None:
-            self.quarantine_path = self._move(self._rejects.path, quarantine=True)
+            self.quarantine_path = self._move(self._rejects.path, zone="quarantine")
         return self.quarantine_path
 
     def abandon(self, reason: str) -> None:
@@ -228,8 +260,8 @@ class StagedBatch:
         marker = self._paths.staging(self.ref, self.batch_id).with_suffix(".abandoned.json")
         marker.write_text(json.dumps({"batch_id": self.batch_id, "reason": reason}))
 
-    def _move(self, staged: Path, *, quarantine: bool) -> Path:
-        target = self._paths.published(self.ref, self.batch_id, quarantine=quarantine)
+    def _move(self, staged: Path, *, zone: Zone = "published") -> Path:
+        target = self._paths.published(self.ref, self.batch_id, zone=zone)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.rename(staged, target)
         directory = os.open(target.parent, os.O_RDONLY)

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -34,24 +35,33 @@ class TableRef:
     def quarantine_view(self) -> str:
         return f"quarantine.{self.source}__{self.table}"
 
+    @property
+    def held_view(self) -> str:
+        """Values of fields the contract does not name yet, one row per record and field."""
+        return f"quarantine.{self.source}__{self.table}__held"
+
+
+# Where a batch's parts end up: `published` (what dbt reads), `quarantine` (rows a rule
+# rejected) and `held` (values of fields the contract does not name yet, kept until classified).
+Zone = Literal["published", "quarantine", "held"]
+
 
 @dataclass(frozen=True)
 class ZonePaths:
     root: Path
 
-    def staging(self, ref: TableRef, batch_id: str, *, quarantine: bool = False) -> Path:
-        suffix = ".quarantine.parquet" if quarantine else ".parquet"
+    def staging(self, ref: TableRef, batch_id: str, *, zone: Zone = "published") -> Path:
+        suffix = ".parquet" if zone == "published" else f".{zone}.parquet"
         return self.root / "staging" / ref.source / ref.table / f"{batch_id}{suffix}"
 
-    def published(self, ref: TableRef, batch_id: str, *, quarantine: bool = False) -> Path:
-        zone = "quarantine" if quarantine else "published"
+    def published(self, ref: TableRef, batch_id: str, *, zone: Zone = "published") -> Path:
         return self.root / zone / ref.source / ref.table / f"{batch_id}.parquet"
 
-    def glob(self, ref: TableRef, *, quarantine: bool = False) -> Path:
-        return self.published(ref, "*", quarantine=quarantine)
+    def glob(self, ref: TableRef, *, zone: Zone = "published") -> Path:
+        return self.published(ref, "*", zone=zone)
 
-    def has_batches(self, ref: TableRef, *, quarantine: bool = False) -> bool:
-        folder = self.glob(ref, quarantine=quarantine).parent
+    def has_batches(self, ref: TableRef, *, zone: Zone = "published") -> bool:
+        folder = self.glob(ref, zone=zone).parent
         return folder.is_dir() and any(folder.glob("*.parquet"))
 
 

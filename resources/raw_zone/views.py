@@ -59,12 +59,13 @@ def view_statements(paths: ZonePaths, ref: TableRef) -> list[str]:
                 "(PARTITION BY _pk ORDER BY _modified_at DESC, _batch_id DESC, _row DESC) = 1"
             )
         statements.append(f"CREATE OR REPLACE VIEW {ref.schema}.{ref.table} AS {current}")
-    if paths.has_batches(ref, quarantine=True):
-        statements += [
-            "CREATE SCHEMA IF NOT EXISTS quarantine",
-            f"CREATE OR REPLACE VIEW {ref.quarantine_view} AS SELECT * FROM "
-            f"read_parquet({_quote(paths.glob(ref, quarantine=True))}, union_by_name = true)",
-        ]
+    for zone, view in (("quarantine", ref.quarantine_view), ("held", ref.held_view)):
+        if paths.has_batches(ref, zone=zone):
+            statements += [
+                "CREATE SCHEMA IF NOT EXISTS quarantine",
+                f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM "
+                f"read_parquet({_quote(paths.glob(ref, zone=zone))}, union_by_name = true)",
+            ]
     return statements
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pyarrow.parquet as pq
 from pydantic import Field
 
 from resources.raw_zone.batch import StagedBatch
@@ -43,12 +44,13 @@ class RawZone:
         return path
 
     def prune_quarantine(self, ref: TableRef, now: datetime | None = None) -> list[Path]:
-        """Delete quarantined batches older than the retention (none if it is not set)."""
+        """Delete quarantined batches, and held values, older than the retention (none if it
+        is not set): both keep raw values."""
         if self.quarantine_retention_days is None:
             return []
         cutoff = (now or datetime.now(UTC)) - timedelta(days=self.quarantine_retention_days)
-        folder = self.paths.glob(ref, quarantine=True).parent
-        expired = [path for path in sorted(folder.glob("*.parquet"))
+        folders = [self.paths.glob(ref, zone=zone).parent for zone in ("quarantine", "held")]
+        expired = [path for folder in folders for path in sorted(folder.glob("*.parquet"))
                    if batch_time(path.stem) < cutoff]
         for path in expired:
             path.unlink()
@@ -84,6 +86,14 @@ class RawZone:
             yield connection
         finally:
             connection.close()
+
+    def held_fields(self, ref: TableRef) -> set[str]:
+        """The fields held back (not named by the contract) in any earlier batch of the table."""
+        folder = self.paths.glob(ref, zone="held").parent
+        if not folder.is_dir():
+            return set()
+        return {name for path in sorted(folder.glob("*.parquet"))
+                for name in pq.read_table(path, columns=["field"]).column(0).unique().to_pylist()}
 
     def watermark(self, ref: TableRef) -> datetime | None:
         """The latest modification time published for the table, or None if it has none."""

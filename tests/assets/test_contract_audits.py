@@ -43,8 +43,10 @@ def quarantine(resources: dict, asset: str) -> list[tuple]:
                           "ORDER BY _row").fetchall()
 
 
-def test_a_retyped_column_blocks_the_batch_with_a_schema_reason(tmp_path, wise_postgres):
-    """`customer_id` sent as a JSON string: the source changed shape, nothing is published."""
+def test_a_column_retyped_in_every_record_blocks_the_batch_with_a_schema_reason(
+        tmp_path, wise_postgres):
+    """`customer_id` sent as a JSON string in every order: the source changed shape, nothing
+    is published, and each quarantined row names the rule it broke (it did break it)."""
     fault = {"endpoint": "orders", "kind": "retype_column", "column": "customer_id",
              "to": "string"}
     with running_sandbox(sandbox_config([fault])) as api:
@@ -64,6 +66,43 @@ def test_a_retyped_column_blocks_the_batch_with_a_schema_reason(tmp_path, wise_p
     assert {(stage, rule, column) for stage, rule, column, _, _ in rows} == {
         ("schema_contract", "dtype", "customer_id")
     }
+
+
+@pytest.mark.parametrize(("asset", "endpoint", "column", "size"), [
+    ("src_order", "orders", "customer_id", DatasetSize(customers=200, orders=800, products=20)),
+    ("src_product", "products", "price", DatasetSize(customers=10, orders=0, products=400)),
+])
+def test_a_few_retyped_values_quarantine_exactly_their_rows(tmp_path, wise_postgres, asset,
+                                                             endpoint, column, size):
+    """A value of the wrong JSON type in under 1% of the records (an integer sent as text on
+    v2 orders, a price sent as text on v3 products) quarantines exactly those records with rule
+    `dtype`; every other record is published and the check WARNs with figures that agree."""
+    fault = {"endpoint": endpoint, "kind": "retype_column", "column": column, "to": "string",
+             "fraction": 0.008}
+    with running_sandbox(sandbox_config([fault], size=size)) as api:
+        resources = extraction_resources(api, wise_postgres, tmp_path)
+        result = extract(resources, {asset})
+        records = api.dataset.orders if endpoint == "orders" else api.dataset.products
+        total = len(records)
+    assert result.success
+    rows = quarantine(resources, asset)
+    retyped = {json.loads(record)["id"] for _, _, _, _, record in rows
+               if isinstance(json.loads(record)[column], str)}
+    assert rows and len(retyped) == len(rows), "every quarantined record is one the fault retyped"
+    assert {(stage, rule, col) for stage, rule, col, _, _ in rows} == {
+        ("schema_contract", "dtype", column)}
+    schema = evaluations(result, asset)["schema_contract"]
+    assert schema.severity == dg.AssetCheckSeverity.WARN and not schema.passed
+    assert schema.metadata["rows_failing"].value == len(rows)
+    assert schema.metadata["rows_audited"].value == total
+    assert schema.metadata["failure_fraction"].value == round(len(rows) / total, 6)
+    published = result.asset_materializations_for_node(asset)[0].metadata
+    assert published["dagster/row_count"].value == total - len(rows)
+    zone = resources["raw_zone"].zone()
+    with zone.reader([zone_ref(asset)]) as db:
+        ids = {row[0] for row in db.execute(
+            f"SELECT _pk FROM {zone_ref(asset).schema}.{zone_ref(asset).table}").fetchall()}
+    assert ids == {r["id"] for r in records} - retyped
 
 
 def test_a_removed_column_blocks_the_batch_naming_the_column(tmp_path, wise_postgres):
