@@ -163,7 +163,8 @@ class Extraction:
 
     def add(self, records: Iterable[Any], modified_at: datetime | None = None) -> None:
         """Stage one page; a record that fails structure goes to quarantine with its rule, and
-        the values of fields the contract does not name go to the held zone (`checks.drift`)."""
+        the values of fields the contract does not name to the unclassified zone
+        (`checks.drift`)."""
         self.pages += 1
         for original in records:
             record, held = self.drift.split(original)
@@ -172,7 +173,7 @@ class Extraction:
                 when = parsed.modified_at or modified_at or self.batch.extracted_at
                 row = self.batch.add(parsed.pk, when, parsed.json)
                 for name, value in held.items():
-                    self.batch.hold(row, parsed.pk, name, json_type(value), to_json(value))
+                    self.batch.hold_field(row, parsed.pk, name, json_type(value), to_json(value))
                 self.record_bytes += len(parsed.json.encode())
                 self.fields_seen.update(original)
             else:
@@ -210,7 +211,7 @@ class Extraction:
         audit = self.audit = audit_batch(self.spec.contract, self.batch, self.spec.key,
                                          self.rejects_by_rule, self.reject_columns,
                                          self.reject_keys, self.drift,
-                                         self.zone.held_fields(self.spec.ref))
+                                         self.zone.unclassified_fields(self.spec.ref))
         yield from audit.check_results
         if audit.verdict.outcome == "blocked":
             self.zone.publish_quarantine(self.batch)

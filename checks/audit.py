@@ -43,8 +43,8 @@ def quarantine_query(batch: StagedBatch) -> str:
     return f"SELECT * FROM {batch.ref.quarantine_view} WHERE _batch_id = '{batch.batch_id}'"
 
 
-def held_query(batch: StagedBatch) -> str:
-    return f"SELECT * FROM {batch.ref.held_view} WHERE _batch_id = '{batch.batch_id}'"
+def unclassified_query(batch: StagedBatch) -> str:
+    return f"SELECT * FROM {batch.ref.unclassified_view} WHERE _batch_id = '{batch.batch_id}'"
 
 
 def _null_counts(data: pd.DataFrame, contract: Contract) -> dict[str, int]:
@@ -57,10 +57,10 @@ def _null_counts(data: pd.DataFrame, contract: Contract) -> dict[str, int]:
 def audit_batch(contract: Contract, batch: StagedBatch, asset_key: dg.AssetKey,
                 structural: Counter, structural_columns: dict[str, str | None],
                 structural_keys: dict[str, list] | None = None, drift: Drift | None = None,
-                held_before: Iterable[str] = ()) -> BatchAudit:
+                seen_before: Iterable[str] = ()) -> BatchAudit:
     """Audit `batch` (whose parser rejects are counted in `structural`, with the keys of a
     few in `structural_keys`; the fields it held back in `drift`, those the table held in
-    earlier batches in `held_before`) and quarantine what the contract's policy rejects."""
+    earlier batches in `seen_before`) and quarantine what the contract's policy rejects."""
     frame = frame_from_batch(batch.seal_rows(), contract)
     schema, typed = pandera_audit(contract, frame)
     schema.findings = structural_findings(structural, structural_columns, structural_keys) \
@@ -68,8 +68,9 @@ def audit_batch(contract: Contract, batch: StagedBatch, asset_key: dg.AssetKey,
     schema.rows_audited += sum(structural.values())  # every record read, parsed or not
     held: dict[str, str] = {}
     if drift is not None and drift.fields:
-        schema.findings += drift.findings(strict=contract.strict, held_before=held_before)
-        held = {"held_fields": drift.summary(), "held_values": held_query(batch)}
+        schema.findings += drift.findings(strict=contract.strict, seen_before=seen_before)
+        held = {"unclassified_fields": drift.summary(),
+                "unclassified_values": unclassified_query(batch)}
     if typed is not None:
         quality = gx_audit(contract, typed)
     else:

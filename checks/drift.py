@@ -3,10 +3,11 @@
 BigCommerce adds fields to its responses without a new API version. Such a field must neither
 block the batch (the known fields are fine) nor reach what dbt reads before a steward has
 classified it (it may be personal data). So the extraction takes it out of each record as it
-stages it (`Drift.split`) and keeps its values in the batch's held zone, beside the quarantine;
+stages it (`Drift.split`) and keeps its values in the batch's unclassified zone, beside the
+quarantine;
 the `schema_contract` check names it, with its JSON types, how many records carried it and
 examples masked as if personal. Once the contract names the field, the next batch publishes
-it, and `python3 run.py release-held` backfills the held values of past batches.
+it, and `python3 run.py publish-classified` backfills the held values of past batches.
 
 A check WARNs for a held field the table has not held before; a *strict* contract WARNs on
 every batch that holds one, until the field is classified.
@@ -41,7 +42,7 @@ def json_type(value: Any) -> str:
 
 
 @dataclass
-class HeldField:
+class UnclassifiedField:
     """One unnamed field over a batch: how many records carried it, as which JSON types."""
 
     name: str
@@ -70,7 +71,7 @@ class Drift:
     """The fields a batch held back, found while staging it."""
 
     known: frozenset[str]
-    fields: dict[str, HeldField] = field(default_factory=dict)
+    fields: dict[str, UnclassifiedField] = field(default_factory=dict)
 
     def split(self, record: Any) -> tuple[Any, dict[str, Any]]:
         """The record with only the contract's fields, and the held ones by name."""
@@ -81,13 +82,13 @@ class Drift:
             return record, {}
         held = {name: record[name] for name in sorted(unknown)}
         for name, value in held.items():
-            self.fields.setdefault(name, HeldField(name)).add(value)
+            self.fields.setdefault(name, UnclassifiedField(name)).add(value)
         return {k: v for k, v in record.items() if k not in unknown}, held
 
-    def findings(self, *, strict: bool, held_before: Iterable[str]) -> list[Finding]:
+    def findings(self, *, strict: bool, seen_before: Iterable[str]) -> list[Finding]:
         """A `warn` finding per field that is new to the table, or per held field at all
         when the contract is strict."""
-        before = set(held_before)
+        before = set(seen_before)
         return [
             Finding(RULE, held.name, "warn", held.records,
                     f"field {held.name!r} ({held.types}) is not in the contract: held back "

@@ -82,7 +82,7 @@ def main(argv: list[str]) -> int:
         "--file", type=Path, default=None, help="events file (default: the data folder's)"
     )
     release = commands.add_parser(
-        "release-held", help="publish held values of fields the contract now names"
+        "publish-classified", help="publish held values of fields the contract now names"
     )
     release.add_argument("table", help="source.table, e.g. bigcommerce.orders")
     release.add_argument("--field", action="append", default=[],
@@ -140,8 +140,8 @@ def main(argv: list[str]) -> int:
         from cli.lineage import run as lineage_run
 
         return lineage_run(args.dataset, args.column, args.file or data.lineage_file)
-    if args.command == "release-held":
-        from cli.held import run as release_run
+    if args.command == "publish-classified":
+        from cli.classified import run as release_run
 
         return release_run(data, args.table, args.field)
     return subprocess.call([sys.executable, "-m", "benchmarks", *args.rest])

@@ -51,7 +51,7 @@ QUARANTINE_SCHEMA = pa.schema(
 )
 
 
-HELD_SCHEMA = pa.schema(
+UNCLASSIFIED_SCHEMA = pa.schema(
     [
         ("_batch_id", pa.string()),
         ("_row", pa.int64()),
@@ -121,11 +121,11 @@ class StagedBatch:
         metadata = {"table": ref.qualified_name, "batch_id": batch_id, "run_id": run_id}
         self._rows = _RowGroupWriter(paths.staging(ref, batch_id), BATCH_SCHEMA, metadata)
         self._rejects: _RowGroupWriter | None = None
-        self._held: _RowGroupWriter | None = None
+        self._unclassified: _RowGroupWriter | None = None
         self._metadata = metadata
         self.published_path: Path | None = None
         self.quarantine_path: Path | None = None
-        self.held_path: Path | None = None
+        self.unclassified_path: Path | None = None
 
     @property
     def rows(self) -> int:
@@ -151,13 +151,13 @@ class StagedBatch:
         )
         return row
 
-    def hold(self, row: int, pk: int, field: str, json_type: str, value_json: str) -> None:
+    def hold_field(self, row: int, pk: int, field: str, json_type: str, value_json: str) -> None:
         """Keep the value of a field the contract does not name, out of the staged record."""
-        if self._held is None:
-            self._held = _RowGroupWriter(
-                self._paths.staging(self.ref, self.batch_id, zone="held"), HELD_SCHEMA,
-                self._metadata)
-        self._held.append({"_batch_id": self.batch_id, "_row": row, "_run_id": self.run_id,
+        if self._unclassified is None:
+            self._unclassified = _RowGroupWriter(
+                self._paths.staging(self.ref, self.batch_id, zone="unclassified"),
+                UNCLASSIFIED_SCHEMA, self._metadata)
+        self._unclassified.append({"_batch_id": self.batch_id, "_row": row, "_run_id": self.run_id,
                            "_held_at": datetime.now(UTC), "_pk": pk, "field": field,
                            "json_type": json_type, "value": value_json})
 
@@ -205,7 +205,7 @@ class StagedBatch:
 
     def seal(self) -> Path:
         """Finish writing; the staged file can then be read (by an audit) but is not visible."""
-        for writer in (self._rows, self._rejects, self._held):
+        for writer in (self._rows, self._rejects, self._unclassified):
             if writer is not None:
                 writer.close()
         return self._rows.path
@@ -245,11 +245,11 @@ class StagedBatch:
         return self.published_path
 
     def publish_rejects(self) -> Path | None:
-        """Move the rejects into the quarantine zone, and held values into the held zone (also
-        done for a blocked batch)."""
+        """Move the rejects into the quarantine zone, and the values of unclassified fields into
+        the unclassified zone (also done for a blocked batch)."""
         self.seal()
-        if self._held is not None and self.held_path is None:
-            self.held_path = self._move(self._held.path, zone="held")
+        if self._unclassified is not None and self.unclassified_path is None:
+            self.unclassified_path = self._move(self._unclassified.path, zone="unclassified")
         if self._rejects is not None and self.quarantine_path is None:
             self.quarantine_path = self._move(self._rejects.path, zone="quarantine")
         return self.quarantine_path

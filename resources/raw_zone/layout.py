@@ -36,14 +36,15 @@ class TableRef:
         return f"quarantine.{self.source}__{self.table}"
 
     @property
-    def held_view(self) -> str:
+    def unclassified_view(self) -> str:
         """Values of fields the contract does not name yet, one row per record and field."""
-        return f"quarantine.{self.source}__{self.table}__held"
+        return f"quarantine.{self.source}__{self.table}__unclassified"
 
 
 # Where a batch's parts end up: `published` (what dbt reads), `quarantine` (rows a rule
-# rejected) and `held` (values of fields the contract does not name yet, kept until classified).
-Zone = Literal["published", "quarantine", "held"]
+# rejected), `unclassified` (values of fields the contract does not name yet, kept until
+# classified) and `holds` (parents held back with a quarantined child, by the child's batches).
+Zone = Literal["published", "quarantine", "unclassified", "holds"]
 
 
 @dataclass(frozen=True)

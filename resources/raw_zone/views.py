@@ -59,7 +59,8 @@ def view_statements(paths: ZonePaths, ref: TableRef) -> list[str]:
                 "(PARTITION BY _pk ORDER BY _modified_at DESC, _batch_id DESC, _row DESC) = 1"
             )
         statements.append(f"CREATE OR REPLACE VIEW {ref.schema}.{ref.table} AS {current}")
-    for zone, view in (("quarantine", ref.quarantine_view), ("held", ref.held_view)):
+    for zone, view in (("quarantine", ref.quarantine_view),
+                       ("unclassified", ref.unclassified_view)):
         if paths.has_batches(ref, zone=zone):
             statements += [
                 "CREATE SCHEMA IF NOT EXISTS quarantine",

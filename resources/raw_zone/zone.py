@@ -49,7 +49,8 @@ class RawZone:
         if self.quarantine_retention_days is None:
             return []
         cutoff = (now or datetime.now(UTC)) - timedelta(days=self.quarantine_retention_days)
-        folders = [self.paths.glob(ref, zone=zone).parent for zone in ("quarantine", "held")]
+        folders = [self.paths.glob(ref, zone=zone).parent
+                   for zone in ("quarantine", "unclassified")]
         expired = [path for folder in folders for path in sorted(folder.glob("*.parquet"))
                    if batch_time(path.stem) < cutoff]
         for path in expired:
@@ -87,9 +88,9 @@ class RawZone:
         finally:
             connection.close()
 
-    def held_fields(self, ref: TableRef) -> set[str]:
+    def unclassified_fields(self, ref: TableRef) -> set[str]:
         """The fields held back (not named by the contract) in any earlier batch of the table."""
-        folder = self.paths.glob(ref, zone="held").parent
+        folder = self.paths.glob(ref, zone="unclassified").parent
         if not folder.is_dir():
             return set()
         return {name for path in sorted(folder.glob("*.parquet"))

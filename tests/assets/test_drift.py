@@ -3,7 +3,7 @@
 Real extractions through Dagster: the sandbox's `add_field` fault serves a field the reference
 does not have yet in a share of the records. Its values must reach no published view and no
 check metadata unmasked; the check names it; once a contract names it, the next run publishes
-it and `release-held` backfills the earlier batches exactly once.
+it and `publish-classified` backfills the earlier batches exactly once.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ import pytest
 from pandera.typing import Series
 
 from assets.bigcommerce import READERS, build_asset
-from resources.raw_zone.release import release_held
+from resources.raw_zone.classified import publish_classified
 from sandbox.bigcommerce.server import running_sandbox
 from tests.assets.support import extraction_resources, sandbox_config, zone_ref
 from tests.assets.test_contract_audits import evaluations, extract
 
 pytestmark = pytest.mark.slow
-SECRET = "VIP-7731-토끼"  # a value that must never be seen unmasked outside the held zone
+SECRET = "VIP-7731-토끼"  # a value that must never be seen unmasked outside the unclassified zone
 
 
 def _field_fault(endpoint: str, field: str) -> dict:
@@ -41,7 +41,8 @@ def _published_records(resources: dict, asset: str) -> list[dict]:
 def _held(resources: dict, asset: str) -> list[tuple]:
     zone, ref = resources["raw_zone"].zone(), zone_ref(asset)
     with zone.reader([ref]) as db:
-        return db.execute(f"SELECT field, json_type, value, _pk FROM {ref.held_view}").fetchall()
+        return db.execute(
+            f"SELECT field, json_type, value, _pk FROM {ref.unclassified_view}").fetchall()
 
 
 @pytest.mark.parametrize(("asset", "endpoint", "field"), [
@@ -63,7 +64,7 @@ def test_a_new_field_is_held_back_named_and_masked(tmp_path, wise_postgres, asse
     schema = evaluations(result, asset)["schema_contract"]
     assert not schema.passed and schema.severity == dg.AssetCheckSeverity.WARN
     assert field in schema.description
-    shown = json.loads(schema.metadata["held_fields"].value)
+    shown = json.loads(schema.metadata["unclassified_fields"].value)
     assert shown == [{"field": field, "json_type": "string", "records": len(held),
                       "examples": shown[0]["examples"]}]
     every_value = json.dumps({name: str(value.value) for name, value in schema.metadata.items()},
@@ -76,7 +77,7 @@ def test_a_new_field_is_held_back_named_and_masked(tmp_path, wise_postgres, asse
 
 def test_a_classified_field_publishes_and_release_backfills_once(tmp_path, wise_postgres):
     """Run 1 holds `loyalty_tier`; a contract naming it publishes it on run 2 (a full
-    refresh), and `release_held` puts run 1's values back into run 1's batch, only once."""
+    refresh), and `publish_classified` puts run 1's values back into run 1's batch, only once."""
     spec = next(s for s in READERS if s.name == "src_customer")
 
     class ClassifiedCustomers(spec.contract.model):
@@ -100,13 +101,13 @@ def test_a_classified_field_publishes_and_release_backfills_once(tmp_path, wise_
     assert not any("loyalty_tier" in r for r in first)
 
     zone = resources["raw_zone"].zone()
-    released = release_held(zone.paths, ref, ["loyalty_tier"])
+    released = publish_classified(zone.paths, ref, ["loyalty_tier"])
     assert released.total == len(held) and released.batches == {batches[0].stem}
     first = _records_by_batch(resources)[batches[0].stem]
     holders = {pk for _, _, _, pk in held}
     assert {r["id"] for r in first if r.get("loyalty_tier") == SECRET} == holders
-    assert not zone.paths.has_batches(ref, zone="held")
-    again = release_held(zone.paths, ref, ["loyalty_tier"])
+    assert not zone.paths.has_batches(ref, zone="unclassified")
+    again = publish_classified(zone.paths, ref, ["loyalty_tier"])
     assert again.total == 0 and _records_by_batch(resources)[batches[0].stem] == first
 
 

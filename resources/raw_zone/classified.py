@@ -1,7 +1,7 @@
 """Publish held values of fields that have since been classified, into the batches they came in.
 
 A field the contract did not name was held back when its batch was staged (`checks.drift`):
-the published record lacks it and the held zone keeps `(batch, row, field, value)`. Once the
+the published record lacks it and the unclassified zone keeps `(batch, row, field, value)`. Once the
 contract names the field, new batches publish it; this backfills the old ones. Each published
 batch that held the field is rewritten with the value put back into its record and swapped in
 by rename (readers see the old file or the new one), then the released values leave the held
@@ -38,16 +38,16 @@ class Released:
         return sum(self.values.values())
 
 
-def release_held(paths: ZonePaths, ref: TableRef, fields: Collection[str]) -> Released:
+def publish_classified(paths: ZonePaths, ref: TableRef, fields: Collection[str]) -> Released:
     """Put the held values of `fields` back into the published batches of `ref`."""
     released = Released()
-    folder = paths.glob(ref, zone="held").parent
-    for held_path in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
-        held = pq.read_table(held_path)
+    folder = paths.glob(ref, zone="unclassified").parent
+    for unclassified_path in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
+        held = pq.read_table(unclassified_path)
         chosen = pc.is_in(held.column("field"), value_set=pa.array(sorted(fields), pa.string()))
         if not pc.any(chosen).as_py():
             continue
-        batch_id = held_path.stem
+        batch_id = unclassified_path.stem
         published = paths.published(ref, batch_id)
         if not published.exists():  # a blocked batch: its rows are in quarantine, keep them
             released.unpublished += pc.sum(chosen.cast(pa.int64())).as_py()
@@ -62,7 +62,7 @@ def release_held(paths: ZonePaths, ref: TableRef, fields: Collection[str]) -> Re
         # Values of rows the audit quarantined stay held: those rows were never published.
         done = pc.and_(chosen, pc.is_in(held.column("_row"),
                                         value_set=pa.array(sorted(found), pa.int64())))
-        _replace(held_path, held.filter(pc.invert(done)), drop_if_empty=True)
+        _replace(unclassified_path, held.filter(pc.invert(done)), drop_if_empty=True)
     return released
 
 

@@ -1,9 +1,9 @@
-"""`python3 run.py release-held TABLE`: backfill the held values of fields now classified.
+"""`python3 run.py publish-classified TABLE`: backfill the held values of fields now classified.
 
 A field the contract did not name was held back from every batch that carried it
 (`checks.drift`). After a steward adds it to the contract, new batches publish it; this puts
 the values held from earlier batches back into their published records
-(`resources.raw_zone.release`), so the table's history has the field too. Safe to rerun.
+(`resources.raw_zone.classified`), so the table's history has the field too. Safe to rerun.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 from contracts import contract_for
 from resources.environment import DataDir
 from resources.raw_zone import RawZone, TableRef
-from resources.raw_zone.release import release_held
+from resources.raw_zone.classified import publish_classified
 
 
 def run(data: DataDir, table: str, fields: list[str]) -> int:
@@ -25,7 +25,7 @@ def run(data: DataDir, table: str, fields: list[str]) -> int:
         return 2
     ref = TableRef(contract.source, contract.table)
     zone = RawZone(data.raw, data.warehouse)
-    held = zone.held_fields(ref)
+    held = zone.unclassified_fields(ref)
     wanted = set(fields) or held
     unclassified = sorted(wanted - contract.record_fields)
     if fields and unclassified:
@@ -37,7 +37,7 @@ def run(data: DataDir, table: str, fields: list[str]) -> int:
         waiting = ", ".join(sorted(held - contract.record_fields)) or "none"
         print(f"{table}: no classified field is held (still unclassified: {waiting})")
         return 0
-    released = release_held(zone.paths, ref, chosen)
+    released = publish_classified(zone.paths, ref, chosen)
     for field in chosen:
         print(f"{table}.{field}: {released.values.get(field, 0)} values published")
     print(f"{len(released.batches)} batches rewritten"
