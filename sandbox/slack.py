@@ -7,6 +7,18 @@ slack_sdk client (and our error handling around it) is exercised exactly as in p
     with running_slack(tokens={"test-token"}, channels={"#data-alerts"}) as slack:
         WebClient(token="test-token", base_url=slack.base_url).chat_postMessage(...)
         slack.messages  # what the channel received
+
+Faults, for the client's retries (each counts the posts it answers, in order, before any other
+rule is applied, as a rate limiter or a gateway in front of the API would):
+
+    slack.fail_next(1)                          # 429 + `Retry-After: 1`, `ratelimited` (Slack's)
+    slack.fail_next(2, status=503, retry_after=None)      # a plain-text 503 from the gateway
+    slack.fail_next(1, status=200, error="ratelimited")   # `ok: false` in a 200, as Slack may
+    slack.fail_next(None, status=500)           # every post from now on: always failing
+    slack.slow_next(1, delay_s=2)               # posts the message, but answers 2 s late
+
+A failed post delivers nothing; a slow one is delivered (in `messages`) before it answers, so a
+client that times out and posts again would show up as two messages.
 """
 
 from __future__ import annotations
@@ -29,6 +41,23 @@ BLOCK_TYPES = {"section", "header", "context", "divider", "actions", "image", "r
 
 
 @dataclass
+class _Fault:
+    """An injected answer for the next `remaining` posts (None: for ever); see the docstring."""
+
+    remaining: int | None
+    status: int | None  # None: answer as usual (after `delay_s`)
+    error: str | None
+    retry_after: int | None
+    delay_s: float
+
+    def answer(self) -> tuple[int, dict, dict | str]:
+        extra = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
+        if self.error is None:  # what a gateway in front of the API sends: no JSON
+            return self.status, extra, f"{self.status} Service Error"
+        return self.status, extra, {"ok": False, "error": self.error}
+
+
+@dataclass
 class SlackStandIn:
     """The running stand-in: its address (slack_sdk's `base_url`) and what it received."""
 
@@ -41,14 +70,45 @@ class SlackStandIn:
     # Every answer, in order: (HTTP status, Slack error code or "ok").
     answers: list[tuple[int, str]] = field(default_factory=list)
     _accepted_at: list[float] = field(default_factory=list)
+    _faults: list[_Fault] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def handle(self, path: str, headers: Mapping[str, str], body: bytes) -> tuple[int, dict, dict]:
-        """(status, extra headers, JSON body) for one request."""
+    def fail_next(self, count: int | None, *, status: int = 429, error: str | None = "ratelimited",
+                  retry_after: int | None = 1) -> None:
+        """Answer the next `count` posts (None: all of them) with `status`: a JSON `ok: false`
+        body with `error`, or a plain-text one when `error` is None; `Retry-After` if given."""
         with self._lock:
-            status, extra, payload = self._answer(path, headers, body)
-            self.answers.append((status, payload.get("error", "ok")))
-            return status, extra, payload
+            self._faults.append(_Fault(count, status, error, retry_after, 0.0))
+
+    def slow_next(self, count: int | None, *, delay_s: float) -> None:
+        """Deliver the next `count` posts as usual but answer each `delay_s` seconds late."""
+        with self._lock:
+            self._faults.append(_Fault(count, None, None, None, delay_s))
+
+    def handle(self, path: str, headers: Mapping[str, str],
+               body: bytes) -> tuple[int, dict, dict | str]:
+        """(status, extra headers, JSON body or plain text) for one request."""
+        with self._lock:
+            fault = self._take_fault() if path.rstrip("/") == "/api/chat.postMessage" else None
+            if fault is not None and fault.status is not None:
+                status, extra, payload = fault.answer()
+            else:
+                status, extra, payload = self._answer(path, headers, body)
+            code = payload.get("error", "ok") if isinstance(payload, dict) else f"http_{status}"
+            self.answers.append((status, code))
+        if fault is not None and fault.delay_s:
+            time.sleep(fault.delay_s)  # outside the lock: other posts are not held up
+        return status, extra, payload
+
+    def _take_fault(self) -> _Fault | None:
+        while self._faults:
+            fault = self._faults[0]
+            if fault.remaining is None or fault.remaining > 0:
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                return fault
+            self._faults.pop(0)
+        return None
 
     def _answer(self, path: str, headers: Mapping[str, str], body: bytes) -> tuple[int, dict, dict]:
         if path.rstrip("/") != "/api/chat.postMessage":
@@ -164,9 +224,11 @@ def _handler(slack: SlackStandIn) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             status, extra, payload = slack.handle(self.path.split("?")[0], self.headers, body)
-            data = json.dumps(payload).encode()
+            text = isinstance(payload, str)
+            data = payload.encode() if text else json.dumps(payload).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Type", "text/plain; charset=utf-8" if text
+                             else "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
             for name, value in extra.items():
                 self.send_header(name, value)

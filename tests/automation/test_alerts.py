@@ -236,11 +236,13 @@ def test_a_wrong_token_is_recorded_never_raised_and_never_leaked(instance, outbo
 
 
 def test_rate_limited_and_unreachable_slack_are_recorded(instance, outbox):
-    """A 429 with a long Retry-After is not waited for inside a sensor tick."""
+    """A 429 with a long Retry-After is not waited for inside a sensor tick; a refused
+    connection is retried (nothing was posted) up to the attempt limit."""
     first, second = run(instance, quarantining_customer), run(instance, dbt_like_model)
     with running_slack(tokens={GOOD_TOKEN}, channels={"#data-alerts"}, rate_limit=1) as slack:
         alerts = AlertsResource(outbox=str(outbox), webserver_url=WEBSERVER,
-                                slack_token=GOOD_TOKEN, slack_base_url=slack.base_url)
+                                slack_token=GOOD_TOKEN, slack_base_url=slack.base_url,
+                                slack_backoff_s=0.01)
         evaluate(run_check_warning_alert, first, instance, alerts, quarantining_customer)
         evaluate(run_check_warning_alert, second, instance, alerts, dbt_like_model)
     assert [status for status, _ in slack.answers] == [200, 429]
@@ -248,7 +250,9 @@ def test_rate_limited_and_unreachable_slack_are_recorded(instance, outbox):
 
     third = run(instance, broken_order)
     evaluate(run_failure_alert, third, instance, alerts, broken_order)  # the stand-in is gone
-    assert lines(outbox)[-1]["delivery"]["slack"].startswith("failed: ")
+    delivery = lines(outbox)[-1]["delivery"]
+    assert delivery["slack"] == "failed: ConnectionRefusedError"
+    assert delivery["slack_attempts"] == ["ConnectionRefusedError"] * alerts.slack_max_attempts
 
 
 def test_a_short_rate_limit_is_waited_out_once(outbox):
