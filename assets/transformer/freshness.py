@@ -25,7 +25,7 @@ from dagster_dbt import DbtCliResource, DbtProject
 
 from assets.transformer.translator import GovernanceTranslator
 from resources.raw_zone import RawZoneResource, warehouse_lock
-from resources.transformer import check_profile, manifest_path
+from resources.transformer import TransformerSetupError, check_profile, manifest_path
 
 CHECK_NAME = "source_freshness"
 # dbt's verdicts -> what the steward reads, and how loud the check is.
@@ -111,6 +111,27 @@ def _runtime_errors(events: Iterable[Any]) -> dict[str, str]:
     return errors
 
 
+def _measure(project: DbtProject, dbt: DbtCliResource, raw_zone: RawZoneResource,
+             selectors: list[str]) -> tuple[dict[str, Mapping[str, Any]], str]:
+    """Run `dbt source freshness` on the selected sources: results by unique id, and why a
+    source has none."""
+    check_profile(Path(project.project_dir), dbt.target)
+    # profiles.yml reads the warehouse path from the environment (see its comment).
+    os.environ["GOV_WAREHOUSE_PATH"] = raw_zone.warehouse
+    # dbt-duckdb opens the warehouse file as a writer, so it waits for a publish or a
+    # `dbt build` to finish instead of failing on DuckDB's file lock.
+    with warehouse_lock(Path(raw_zone.warehouse)):
+        # One space-separated value: dagster-dbt re-reads `--select` and keeps one value.
+        invocation = dbt.cli(["source", "freshness", "--select", " ".join(selectors)],
+                             raise_on_error=False)
+        errors = _runtime_errors(invocation.stream_raw_events())
+    results, why = _sources_json(invocation.target_path)
+    if not results and not invocation.is_successful():
+        why = f"{why}; {invocation.get_error()}"
+    return {**{uid: {"status": "runtime error", "error": msg} for uid, msg in errors.items()},
+            **results}, why
+
+
 def build_source_freshness_check(
     project: DbtProject, translator: GovernanceTranslator
 ) -> dg.AssetChecksDefinition:
@@ -134,21 +155,10 @@ def build_source_freshness_check(
     ) -> Iterator[dg.AssetCheckResult]:
         selected = [check.asset_key for check in context.selected_asset_check_keys]
         selectors = [f"source:{sources[k]['source_name']}.{sources[k]['name']}" for k in selected]
-        check_profile(Path(project.project_dir), dbt.target)
-        # profiles.yml reads the warehouse path from the environment (see its comment).
-        os.environ["GOV_WAREHOUSE_PATH"] = raw_zone.warehouse
-        # dbt-duckdb opens the warehouse file as a writer, so it waits for a publish or a
-        # `dbt build` to finish instead of failing on DuckDB's file lock.
-        with warehouse_lock(Path(raw_zone.warehouse)):
-            # One space-separated value: dagster-dbt re-reads `--select` and keeps one value.
-            invocation = dbt.cli(["source", "freshness", "--select", " ".join(selectors)],
-                                 raise_on_error=False)
-            errors = _runtime_errors(invocation.stream_raw_events())
-        results, why = _sources_json(invocation.target_path)
-        results = {**{uid: {"status": "runtime error", "error": msg}
-                      for uid, msg in errors.items()}, **results}
-        if not results and not invocation.is_successful():
-            why = f"{why}; {invocation.get_error()}"
+        try:
+            results, why = _measure(project, dbt, raw_zone, selectors)
+        except (TransformerSetupError, TimeoutError) as error:  # a profile or lock problem
+            results, why = {}, f"{type(error).__name__}: {error}"
         for key in selected:
             found = check_result(key, sources[key], results.get(sources[key]["unique_id"]), why)
             log = context.log.info if found.passed else context.log.warning

@@ -70,6 +70,34 @@ def test_one_non_blocking_check_per_extraction_asset():
     assert all(spec.name == CHECK_NAME and not spec.blocking for spec in specs)
 
 
+def checks_only(keys: list[dg.AssetKey], raw_zone: RawZoneResource,
+                target: str = "local") -> dg.Definitions:
+    """The freshness checks of `keys` as a job, beside the extraction assets as specs (owners
+    included): only the checks run."""
+    job = dg.define_asset_job("freshness", selection=dg.AssetSelection.checks(
+        *[dg.AssetCheckKey(key, CHECK_NAME) for key in keys]))
+    specs = [asset.get_asset_spec(asset.key) for asset in EXTRACTION_ASSETS]
+    return dg.Definitions(
+        assets=specs, asset_checks=[freshness_check()], jobs=[job],
+        resources={"raw_zone": raw_zone, "dbt": DbtCliResource(
+            project_dir=transformer_project(), target=target, dbt_executable=dbt_executable())})
+
+
+def test_when_dbt_cannot_run_every_check_says_so_and_the_run_succeeds(tmp_path):
+    raw_zone = RawZoneResource(root=str(tmp_path / "raw"),
+                               warehouse=str(tmp_path / "warehouse.duckdb"))
+    keys = [dg.AssetKey("src_order"), dg.AssetKey("src_customer")]
+    defs = checks_only(keys, raw_zone, target="no_such_target")
+    result = defs.resolve_job_def("freshness").execute_in_process()
+    assert result.success
+    evaluations = result.get_asset_check_evaluations()
+    assert len(evaluations) == 2
+    for evaluation in evaluations:
+        assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+        assert evaluation.metadata["outcome"].value == "unmeasured"
+        assert "no target 'no_such_target'" in evaluation.metadata["reason"].value
+
+
 @pytest.mark.slow
 def test_stale_late_fresh_and_never_published_sources(tmp_path):
     raw_zone = RawZoneResource(root=str(tmp_path / "raw"),
@@ -78,14 +106,7 @@ def test_stale_late_fresh_and_never_published_sources(tmp_path):
     for asset, age in AGES.items():
         publish(zone, asset, age)
     keys = [dg.AssetKey(name) for name in [*AGES, NEVER_PUBLISHED]]
-    job = dg.define_asset_job("freshness", selection=dg.AssetSelection.checks(
-        *[dg.AssetCheckKey(key, CHECK_NAME) for key in keys]))
-    # The extraction assets as specs (owners included), since only their checks run here.
-    specs = [asset.get_asset_spec(asset.key) for asset in EXTRACTION_ASSETS]
-    defs = dg.Definitions(
-        assets=specs, asset_checks=[freshness_check()], jobs=[job],
-        resources={"raw_zone": raw_zone, "dbt": DbtCliResource(
-            project_dir=transformer_project(), target="local", dbt_executable=dbt_executable())})
+    defs = checks_only(keys, raw_zone)
     with dg.instance_for_test() as instance:
         result = defs.resolve_job_def("freshness").execute_in_process(instance=instance)
         assert result.success  # stale data is for a steward, it does not fail the run
