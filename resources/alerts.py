@@ -172,6 +172,12 @@ class AlertsResource(dg.ConfigurableResource):
 
     def send(self, alert: Alert) -> bool:
         """Deliver `alert` unless its key is already in the outbox; True when it was sent now."""
+        return self.deliver(alert) is not None
+
+    def deliver(self, alert: Alert) -> dict[str, Any] | None:
+        """As `send`, returning what happened to each channel (the outbox line's `delivery`:
+        `slack` is "sent", "failed: <code>" or "not configured"), or None when the alert was
+        already in the outbox. A caller with a log of its own can report a failed Slack post."""
         path = Path(self.outbox)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a+", encoding="utf-8") as handle:
@@ -179,7 +185,7 @@ class AlertsResource(dg.ConfigurableResource):
             fcntl.flock(handle, fcntl.LOCK_EX)
             handle.seek(0)
             if alert.key in _ledger_keys(handle.read()):
-                return False
+                return None
             delivery: dict[str, Any] = {"outbox": "written", "slack": "not configured"}
             if self.slack_token:
                 delivery["slack"], delivery["slack_attempts"] = self._post_to_slack(alert)
@@ -189,7 +195,7 @@ class AlertsResource(dg.ConfigurableResource):
             handle.flush()
         summary = " | ".join(line.strip() for line in alert.text.splitlines() if line.strip())
         ALERT_LOGGER.log(_LEVELS[alert.kind], "%s", self._redact(summary))
-        return True
+        return delivery
 
     def _post_to_slack(self, alert: Alert) -> tuple[str, list[str]]:
         """("sent" or "failed: <code>", every attempt's answer); see the module docstring."""

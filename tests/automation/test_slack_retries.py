@@ -77,7 +77,10 @@ def test_ratelimited_in_a_200_and_a_gateway_503_are_retried_too(slack, alerts):
 
 def test_a_final_slack_error_is_not_retried(slack, alerts, caplog):
     slack.fail_next(1, status=200, error="channel_not_found", retry_after=None)
-    assert alerts.send(alert())
+    delivery = alerts.deliver(alert())  # what a caller with its own log can report
+    assert delivery == {"outbox": "written", "slack": "failed: channel_not_found",
+                        "slack_attempts": ["channel_not_found"]}
+    assert alerts.deliver(alert()) is None  # already in the ledger
     assert slack.answers == [(200, "channel_not_found")] and slack.messages == []
     assert lines(alerts)[0]["delivery"]["slack"] == "failed: channel_not_found"
     assert any("channel_not_found" in message for message in errors(caplog))
