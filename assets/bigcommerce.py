@@ -70,8 +70,9 @@ async def read_orders(client: BigCommerceClient, extraction: Extraction) -> None
 async def read_order_products(client: BigCommerceClient, extraction: Extraction) -> None:
     """Every line of every order changed in the window; each line takes its order's time.
 
-    An order whose lines answer 404 was deleted after the orders were read: it is named in
-    the log and the asset's metadata (`orders_without_lines`), and the read goes on.
+    An order whose lines answer 404 was deleted after the orders were read: it is held back
+    (never an order without its lines), named in the log and the asset's metadata
+    (`orders_without_lines`), and the read goes on.
     """
     orders = ORDERS.ref
 
@@ -94,6 +95,9 @@ async def read_order_products(client: BigCommerceClient, extraction: Extraction)
     ):
         if records is None:
             missing.append(order_id)
+            extraction.hold_parent(ORDERS.contract.qualified_name, order_id,
+                                   "its lines answered HTTP 404: deleted since the orders "
+                                   "were read")
         else:
             extraction.add(records, modified_at=modified_at)
     if missing:
@@ -103,7 +107,7 @@ async def read_order_products(client: BigCommerceClient, extraction: Extraction)
                          else ""))
         extraction.context.log.warning(
             f"{len(missing)} orders had no lines to read (HTTP 404: deleted since the orders "
-            f"were read), published without lines: {missing[:MAX_NAMED]}"
+            f"were read), held back until their lines can be read: {missing[:MAX_NAMED]}"
         )
 
 

@@ -11,7 +11,6 @@ step is reported too: START on entry, then COMPLETE, FAIL (blocked or crashed) o
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -23,8 +22,9 @@ from pydantic import Field
 from assets.freshness import freshness_policy
 from assets.records import Parsed, RecordShape, parse_record, to_json
 from checks import contract_check_specs
-from checks.audit import BatchAudit, audit_batch
+from checks.audit import BatchAudit, Staging, audit_batch
 from checks.drift import Drift, json_type
+from contracts import contract_for
 from contracts.base import Contract
 from contracts.derive import table_schema, view_columns
 from lineage.extraction import ExtractionLineage
@@ -60,8 +60,10 @@ class ExtractionSpec:
 
     @property
     def ref(self) -> TableRef:
+        parents = tuple((relation.column, _table_ref(contract_for(*relation.parent.split("."))))
+                        for relation in self.contract.parents)
         return TableRef(self.contract.source, self.contract.table, snapshot=self.snapshot,
-                        columns=view_columns(self.contract))
+                        columns=view_columns(self.contract), parents=parents)
 
     @property
     def description(self) -> str:
@@ -94,6 +96,11 @@ class ExtractionSpec:
                 "dagster/column_schema": table_schema(self.contract),
             },
         }
+
+
+def _table_ref(contract: Contract) -> TableRef:
+    """A parent table as its children's views read it (relations name only merged tables)."""
+    return TableRef(contract.source, contract.table, columns=view_columns(contract))
 
 
 @dataclass(frozen=True)
@@ -133,19 +140,16 @@ class Extraction:
     pages: int = 0
     record_bytes: int = 0  # UTF-8 size of the records as staged
     fields_seen: set[str] = field(default_factory=set)
-    rejects_by_rule: Counter = field(default_factory=Counter)
-    reject_columns: dict[str, str | None] = field(default_factory=dict)
-    reject_keys: dict[str, list[Any]] = field(default_factory=dict)  # a few per rule, for the check
+    staging: Staging = field(default_factory=Staging)  # what the audit needs to know
     started: float = field(default_factory=time.monotonic)
     lineage: ExtractionLineage | None = None
     audit: BatchAudit | None = None
     notes: dict[str, str] = field(default_factory=dict)  # what the reader wants a steward to see
-    drift: Drift = field(init=False)
     _last_progress: float = field(default_factory=time.monotonic)
 
     def __enter__(self) -> Extraction:
         self.batch = self.zone.stage(self.spec.ref, self.context.run.run_id)
-        self.drift = Drift(self.spec.contract.record_fields)
+        self.staging.drift = Drift(self.spec.contract.record_fields)
         since = self.window.since.isoformat() if self.window.since else "the beginning"
         self.context.log.info(
             f"{self.spec.name}: reading {self.spec.source_label} since {since} "
@@ -167,7 +171,7 @@ class Extraction:
         (`checks.drift`)."""
         self.pages += 1
         for original in records:
-            record, held = self.drift.split(original)
+            record, held = self.staging.drift.split(original)
             parsed = parse_record(record, self.spec.shape)
             if isinstance(parsed, Parsed):
                 when = parsed.modified_at or modified_at or self.batch.extracted_at
@@ -179,9 +183,9 @@ class Extraction:
             else:
                 if held:  # the quarantine keeps the record whole, as it came
                     parsed = replace(parsed, raw=to_json(original))
-                self.rejects_by_rule[parsed.rule] += 1
-                self.reject_columns[parsed.rule] = parsed.column
-                keys = self.reject_keys.setdefault(parsed.rule, [])
+                self.staging.rejects_by_rule[parsed.rule] += 1
+                self.staging.reject_columns[parsed.rule] = parsed.column
+                keys = self.staging.reject_keys.setdefault(parsed.rule, [])
                 if len(keys) < 5:
                     keys.append(parsed.pk)
                 self.batch.reject(
@@ -192,6 +196,11 @@ class Extraction:
                     pk=parsed.pk,
                 )
         self._progress()
+
+    def hold_parent(self, parent: str, key: int, why: str) -> None:
+        """Hold a parent (`source.table`) with this batch's rows of it, for a reason the
+        batch cannot show (its children are gone at the source)."""
+        self.staging.parents_out.setdefault(parent, {})[key] = why
 
     def note(self, name: str, text: str) -> None:
         """Say something about the read in the asset's metadata (e.g. what the source lacked)."""
@@ -208,11 +217,19 @@ class Extraction:
 
     def finish(self, source_stats: dict[str, Any]) -> Iterator[Any]:
         """Audit the batch, yield both check results, then publish it or block it."""
-        audit = self.audit = audit_batch(self.spec.contract, self.batch, self.spec.key,
-                                         self.rejects_by_rule, self.reject_columns,
-                                         self.reject_keys, self.drift,
-                                         self.zone.unclassified_fields(self.spec.ref))
+        staging = self.staging
+        staging.seen_before = self.zone.unclassified_fields(self.spec.ref)
+        for _, parent in self.spec.ref.parents:
+            quarantined = self.zone.newest_quarantined(parent)
+            staging.parents_out[parent.qualified_name] = {
+                **quarantined, **staging.parents_out.get(parent.qualified_name, {})}
+        audit = self.audit = audit_batch(self.spec.contract, self.batch, self.spec.key, staging)
         yield from audit.check_results
+        parents = dict((p.qualified_name, p) for _, p in self.spec.ref.parents)
+        for family in audit.families:  # before the batch: never a parent without its rows
+            self.zone.hold_parents(parents[family.relation.parent], self.spec.ref,
+                                   self.batch.batch_id, family.parents_held,
+                                   family.parents_clean)
         if audit.verdict.outcome == "blocked":
             self.zone.publish_quarantine(self.batch)
             self.batch.abandon(audit.verdict.summary)

@@ -9,20 +9,21 @@ every rejected row into the batch's rejects. Publishing or blocking is the calle
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import dagster as dg
 import pandas as pd
 
 from checks.drift import Drift
-from checks.findings import AuditResult
+from checks.families import FamilyHolds, hold_families, hold_whole_batch, over_parent_limit
+from checks.findings import AuditResult, Finding
 from checks.frame import frame_from_batch
 from checks.gx_audit import CHECK_NAME as GX_CHECK
 from checks.gx_audit import gx_audit
 from checks.pandera_audit import pandera_audit, structural_findings
-from checks.policy import Verdict, blocked_rejections, decide
+from checks.policy import Rejection, Verdict, blocked_rejections, decide
 from checks.report import check_result
+from contracts import contract_for
 from contracts.base import Contract
 from resources.raw_zone import StagedBatch
 
@@ -37,6 +38,7 @@ class BatchAudit:
     # metrics, so nothing needs to keep the frame alive after the audit.
     null_counts: dict[str, int] = field(default_factory=dict)
     rows_audited: int = 0
+    families: list[FamilyHolds] = field(default_factory=list)  # parents held or released
 
 
 def quarantine_query(batch: StagedBatch) -> str:
@@ -54,21 +56,34 @@ def _null_counts(data: pd.DataFrame, contract: Contract) -> dict[str, int]:
     return {name: int(data[name].isna().sum()) for name in names}
 
 
+@dataclass
+class Staging:
+    """What the extraction learnt while staging a batch, for its audit: records the parser
+    rejected (counts, columns and a few keys per rule), fields held back as unclassified (and
+    those the table held before), and parents held for reasons outside the batch."""
+
+    rejects_by_rule: Counter = field(default_factory=Counter)
+    reject_columns: dict[str, str | None] = field(default_factory=dict)
+    reject_keys: dict[str, list] = field(default_factory=dict)
+    drift: Drift | None = None
+    seen_before: set[str] = field(default_factory=set)
+    parents_out: dict[str, dict[int, str]] = field(default_factory=dict)
+
+
 def audit_batch(contract: Contract, batch: StagedBatch, asset_key: dg.AssetKey,
-                structural: Counter, structural_columns: dict[str, str | None],
-                structural_keys: dict[str, list] | None = None, drift: Drift | None = None,
-                seen_before: Iterable[str] = ()) -> BatchAudit:
-    """Audit `batch` (whose parser rejects are counted in `structural`, with the keys of a
-    few in `structural_keys`; the fields it held back in `drift`, those the table held in
-    earlier batches in `seen_before`) and quarantine what the contract's policy rejects."""
+                staging: Staging) -> BatchAudit:
+    """Audit `batch` and quarantine what the contract's policy rejects."""
     frame = frame_from_batch(batch.seal_rows(), contract)
     schema, typed = pandera_audit(contract, frame)
-    schema.findings = structural_findings(structural, structural_columns, structural_keys) \
-        + schema.findings
+    structural = staging.rejects_by_rule
+    schema.findings = structural_findings(structural, staging.reject_columns,
+                                          staging.reject_keys) + schema.findings
     schema.rows_audited += sum(structural.values())  # every record read, parsed or not
     held: dict[str, str] = {}
+    drift = staging.drift
     if drift is not None and drift.fields:
-        schema.findings += drift.findings(strict=contract.strict, seen_before=seen_before)
+        schema.findings += drift.findings(strict=contract.strict,
+                                          seen_before=staging.seen_before)
         held = {"unclassified_fields": drift.summary(),
                 "unclassified_values": unclassified_query(batch)}
     if typed is not None:
@@ -79,8 +94,14 @@ def audit_batch(contract: Contract, batch: StagedBatch, asset_key: dg.AssetKey,
     results = [schema, quality]
     verdict = decide(contract, results, batch.rows, batch.rejected)
     rejections = dict(verdict.quarantine)
+    families = []
+    if contract.parents and verdict.outcome != "blocked":
+        verdict, families = _hold_families(contract, frame.data, results, verdict, rejections,
+                                           staging.parents_out)
     if verdict.outcome == "blocked":
         rejections = blocked_rejections(results, verdict, list(frame.data.index))
+        families = hold_whole_batch(contract, frame.data, f"the {contract.qualified_name} "
+                                    f"batch {batch.batch_id} was blocked")
     sample = typed if typed is not None else frame.data
     nulls = _null_counts(frame.data, contract)
     query = quarantine_query(batch)
@@ -91,7 +112,36 @@ def audit_batch(contract: Contract, batch: StagedBatch, asset_key: dg.AssetKey,
     del frame, typed, sample
     batch.quarantine_rows(rejections)
     by_rule = Counter(structural) + Counter(rejection.rule for rejection in rejections.values())
-    return BatchAudit(verdict, results, checks, dict(by_rule), nulls, frame_rows)
+    return BatchAudit(verdict, results, checks, dict(by_rule), nulls, frame_rows, families)
+
+
+def _hold_families(contract: Contract, data: pd.DataFrame, results: list[AuditResult],
+                   verdict: Verdict, rejections: dict[int, Rejection],
+                   parents_out: dict[str, dict[int, str]]) -> tuple[Verdict, list[FamilyHolds]]:
+    """Hold the families of quarantined rows (`checks.families`): the held rows join the
+    quarantine and the schema check's findings; too many held parents block the batch."""
+    families = hold_families(contract, data, rejections, parents_out)
+    limits = {f.relation.parent: contract_for(*f.relation.parent.split(".")).max_quarantine_fraction
+              for f in families}
+    too_many = over_parent_limit(families, limits)
+    if too_many is not None:
+        blocked = Verdict("blocked", f"{verdict.summary}; {too_many}", verdict.records_read,
+                          verdict.rows_failing, verdict.quarantine)
+        return blocked, families
+    said = []
+    for family in families:
+        rejections.update(family.children_held)
+        for rule in sorted({r.rule for r in family.children_held.values()}):
+            rows = sorted(row for row, r in family.children_held.items() if r.rule == rule)
+            results[0].findings.append(Finding(
+                rule, family.relation.column, "row", len(rows),
+                f"{len(rows)} rows held with their {family.relation.parent} (they broke "
+                "nothing themselves; not counted towards the limit)", rows=rows))
+        if family.parents_held:
+            said.append(family.summary())
+    summary = "; ".join([verdict.summary, *said])
+    return Verdict(verdict.outcome if not said else "quarantined", summary,
+                   verdict.records_read, verdict.rows_failing, verdict.quarantine), families
 
 
 __all__ = ["BatchAudit", "audit_batch"]

@@ -11,6 +11,7 @@ from contracts.bigcommerce import (
     orders,
     products,
 )
+from contracts.relations import check_relations
 from contracts.wise import point_transactions, quotations
 
 # Every source table's contract, in extraction order; `contract_for` finds one by name.
@@ -24,6 +25,7 @@ CONTRACTS: tuple[Contract, ...] = (
     point_transactions.CONTRACT,
     quotations.CONTRACT,
 )
+check_relations(CONTRACTS)  # a relation to a table that has no contract fails here, at load
 _BY_NAME = {(contract.source, contract.table): contract for contract in CONTRACTS}
 
 

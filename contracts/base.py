@@ -74,6 +74,16 @@ HOURLY = Freshness(warn_after_hours=1.5, error_after_hours=2)
 
 
 @dataclass(frozen=True)
+class Relation:
+    """This table's `column` names a row of `parent` (`source.table`) by its primary key, so
+    the two publish together: a quarantined line holds its order back, with the order's other
+    lines (invariant 11). Checked across contracts when they load (`contracts.relations`)."""
+
+    column: str
+    parent: str
+
+
+@dataclass(frozen=True)
 class Recent:
     """An expectation argument meaning "`hours` before the audit runs" (for freshness)."""
 
@@ -144,6 +154,7 @@ class Contract:
     # floats). A column's `metadata={"json": ...}` overrides it. Any other type is a `dtype`
     # finding for that row.
     numbers_as: NumbersAs = "either"
+    parents: tuple[Relation, ...] = ()
 
     def __post_init__(self) -> None:
         where = f"contract {self.qualified_name} ({self.model.__name__})"
@@ -175,6 +186,10 @@ class Contract:
             if sent_as is not None and sent_as not in NUMBERS_AS:
                 raise ContractError(f"{where}: column {name!r} has JSON type {sent_as!r}; "
                                     f"expected one of {sorted(NUMBERS_AS)}")
+        for relation in self.parents:
+            if relation.column not in columns:
+                raise ContractError(f"{where}: relation to {relation.parent} reads column "
+                                    f"{relation.column!r}, which is not a column of the model")
         if self.numbers_as not in NUMBERS_AS:
             raise ContractError(f"{where}: numbers_as {self.numbers_as!r}; expected one of "
                                 f"{sorted(NUMBERS_AS)}")

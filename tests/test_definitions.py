@@ -30,9 +30,10 @@ def test_the_code_location_defines_every_extraction_asset_and_the_etl_job(defs):
     downstream = {"dim_customer", "mart_customer_value", "op_product_notification_event"}
     assert EXPECTED | downstream <= keys
     job = defs.resolve_job_def("etl_pipeline")
-    # One step per extraction asset, one `dbt build`, one notification step.
-    assert {node.name for node in job.nodes} == EXPECTED | {"transformer",
-                                                            "op_product_notification_event"}
+    # One step per extraction asset, one `dbt build`, one notification step, and one
+    # `dbt source freshness` for the extraction assets' freshness checks.
+    assert {node.name for node in job.nodes} == EXPECTED | {
+        "transformer", "op_product_notification_event", "source_freshness"}
 
 
 @pytest.mark.parametrize("asset", EXTRACTION_ASSETS, ids=lambda a: a.key.to_user_string())

@@ -11,7 +11,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from contracts.base import Contract, Expectation, Owner, Recent
+from contracts.base import Contract, Expectation, Owner, Recent, Relation
 from contracts.bigcommerce.fields import text, v3_time
 
 # BigCommerce limits namespaces and keys to 64 characters; the store uses snake_case names.
@@ -63,6 +63,7 @@ CONTRACT = Contract(
     primary_key="id",
     modified_column="date_modified",
     max_quarantine_fraction=0.05,
+    parents=(Relation("resource_id", "bigcommerce.customers"),),
     expectations=(
         Expectation(
             "expect_table_row_count_to_be_between",

@@ -11,7 +11,7 @@ no modification time: each takes its order's when it is extracted.
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from contracts.base import Contract, Expectation, Owner
+from contracts.base import Contract, Expectation, Owner, Relation
 from contracts.bigcommerce.fields import money
 from contracts.bigcommerce.order_products_fields import OrderLineGoods
 
@@ -67,6 +67,7 @@ CONTRACT = Contract(
     # As for orders: a missing line makes its order's total disagree with its lines, so beyond
     # 1% of a batch the batch is blocked rather than published short.
     max_quarantine_fraction=0.01,
+    parents=(Relation("order_id", "bigcommerce.orders"),),  # an order publishes with its lines
     numbers_as="string",  # v2 sends amounts, rates and sizes as decimal strings
     derived={
         "line_total_gap": "total_inc_tax - price_inc_tax * quantity",

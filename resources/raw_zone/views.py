@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from resources.raw_zone.holds import held_keys_sql
 from resources.raw_zone.layout import TableRef, ZonePaths
 
 
@@ -40,6 +41,24 @@ def _projections(ref: TableRef) -> str:
     return "".join(", " + part for part in parts)
 
 
+def _not_held(paths: ZonePaths, ref: TableRef) -> list[str]:
+    """Conditions leaving out held rows: the table's own held keys (a parent held with its
+    child), and rows whose parent is held (`resources.raw_zone.holds`)."""
+    conditions = []
+    own = held_keys_sql(paths, ref)
+    if own is not None:
+        conditions.append(f"_pk NOT IN ({own})")
+    paths_of = {name: path for name, path, _ in ref.columns}
+    for column, parent in ref.parents:
+        held = held_keys_sql(paths, parent)
+        if held is None:
+            continue
+        path = "'" + paths_of.get(column, f"$.{column}").replace("'", "''") + "'"
+        key = f"TRY_CAST(json_extract_string(record, {path}) AS BIGINT)"
+        conditions.append(f"({key} IS NULL OR {key} NOT IN ({held}))")
+    return conditions
+
+
 def view_statements(paths: ZonePaths, ref: TableRef) -> list[str]:
     """CREATE statements for one table's views (only for zones that hold at least one file)."""
     statements: list[str] = []
@@ -51,12 +70,14 @@ def view_statements(paths: ZonePaths, ref: TableRef) -> list[str]:
             f"read_parquet({_quote(paths.glob(ref))}, union_by_name = true)",
         ]
         select = f"SELECT *{_projections(ref)} FROM {batches}"
+        kept = _not_held(paths, ref)
         if ref.snapshot:
-            current = f"{select} WHERE _batch_id = (SELECT max(_batch_id) FROM {batches})"
+            current = (f"{select} WHERE _batch_id = (SELECT max(_batch_id) FROM {batches})"
+                       + "".join(f" AND {condition}" for condition in kept))
         else:
             current = (
-                f"{select} QUALIFY row_number() OVER "
-                "(PARTITION BY _pk ORDER BY _modified_at DESC, _batch_id DESC, _row DESC) = 1"
+                f"{select}{' WHERE ' + ' AND '.join(kept) if kept else ''} QUALIFY row_number() "
+                "OVER (PARTITION BY _pk ORDER BY _modified_at DESC, _batch_id DESC, _row DESC) = 1"
             )
         statements.append(f"CREATE OR REPLACE VIEW {ref.schema}.{ref.table} AS {current}")
     for zone, view in (("quarantine", ref.quarantine_view),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 from pydantic import Field
 
 from resources.raw_zone.batch import StagedBatch
+from resources.raw_zone.holds import write_holds
 from resources.raw_zone.layout import TableRef, ZonePaths, batch_time, new_batch_id
 from resources.raw_zone.views import view_statements, warehouse_lock
 
@@ -87,6 +88,29 @@ class RawZone:
             yield connection
         finally:
             connection.close()
+
+    def hold_parents(self, parent: TableRef, child: TableRef, batch_id: str,
+                     held: Mapping[int, tuple[str, str]], clean: set[int]) -> None:
+        """Record which parents a child batch holds (key -> (rule, why)) or releases, and
+        re-create both tables' views so the holds take effect (`holds`)."""
+        if write_holds(self.paths, parent, child, batch_id, held, clean) is not None:
+            self.sync_views([parent, child])
+
+    def newest_quarantined(self, ref: TableRef) -> dict[int, str]:
+        """Keys whose newest version is in quarantine (newer than any published one), with the
+        rule: their children must wait with them."""
+        if not self.paths.has_batches(ref, zone="quarantine"):
+            return {}
+        published = (f"SELECT _pk, max(_batch_id) AS b FROM {ref.schema}.{ref.table}__batches "
+                     "GROUP BY _pk" if self.paths.has_batches(ref)
+                     else "SELECT NULL::BIGINT AS _pk, NULL AS b")
+        with self.reader([ref]) as connection:
+            rows = connection.execute(
+                f"SELECT q._pk, min(q._rule) FROM {ref.quarantine_view} q "
+                f"LEFT JOIN ({published}) p ON p._pk = q._pk "
+                "WHERE q._pk IS NOT NULL AND (p.b IS NULL OR q._batch_id > p.b) "
+                "GROUP BY q._pk").fetchall()
+        return {int(key): f"its newest version is quarantined ({rule})" for key, rule in rows}
 
     def unclassified_fields(self, ref: TableRef) -> set[str]:
         """The fields held back (not named by the contract) in any earlier batch of the table."""
