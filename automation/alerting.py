@@ -25,6 +25,7 @@ _TITLES = {
     "run_failed": "Run failed",
     "source_late": "Source late",
     "source_stale": "Source stale",
+    "field_unclassified": "New field to classify",
 }
 # The `source_freshness` check's outcomes (assets/transformer/freshness.py): a source that is
 # late or stale was not blocked by anything, so it must not read as a blocked batch.
@@ -191,8 +192,48 @@ def check_alerts(instance: dg.DagsterInstance, run: dg.DagsterRun, *, webserver_
     by_asset: dict[dg.AssetKey, list[dg.AssetCheckEvaluation]] = {}
     for _, evaluation in _failed_evaluations(instance, run.run_id):
         by_asset.setdefault(evaluation.asset_key, []).append(evaluation)
-    return [_check_alert(evaluations, run, url, repository_def)
-            for evaluations in by_asset.values()]
+    alerts = [_check_alert(evaluations, run, url, repository_def)
+              for evaluations in by_asset.values()]
+    return alerts + [alert for evaluations in by_asset.values()
+                     for evaluation in evaluations
+                     for alert in _unclassified_alerts(evaluation, run, url)]
+
+
+def _unclassified_alerts(evaluation: dg.AssetCheckEvaluation, run: dg.DagsterRun,
+                         url: str) -> list[Alert]:
+    """One alert per field a table held back as unclassified, asking its owner to classify it.
+    Keyed by table and field, not run, so the outbox sends it once, however many runs hold it."""
+    values = _plain(evaluation.metadata)
+    try:
+        fields = json.loads(values.get("unclassified_fields") or "[]")
+    except ValueError:
+        return []
+    asset = evaluation.asset_key.to_user_string()
+    owner = str(values.get("owner") or UNKNOWN_OWNER)
+    table = str(values.get("table") or asset)
+    alerts = []
+    for held in fields:
+        name = str(held.get("field"))
+        title = f"{_TITLES['field_unclassified']}: {asset}.{name}"
+        text = "\n".join([
+            f"{title} ({held.get('json_type')}, in {held.get('records')} records of run "
+            f"{run.run_id})",
+            f"Owner: {owner}",
+            "Held back from the published table until the contract names it. Classify it "
+            "(type, description, PII class) in the table's contract, then run "
+            f"`python3 run.py publish-classified {table}` to publish the "
+            "values held so far.",
+            f"Examples (masked): {', '.join(map(str, held.get('examples') or [])) or 'none'}",
+            f"Held values: {values.get('unclassified_values', '')}",
+            f"Run: {url}",
+        ])
+        alerts.append(Alert(
+            key=f"unclassified:{asset}:{name}", kind="field_unclassified", title=title,
+            run_id=run.run_id, job=run.job_name, owner=owner, run_url=url, text=text,
+            asset=asset, check=evaluation.check_name, outcome="unclassified",
+            counts={"records": int(held.get("records") or 0)},
+            examples=[{"field": name, "examples": held.get("examples") or []}]))
+    return alerts
 
 
 def failure_explained_by_checks(instance: dg.DagsterInstance, run_id: str) -> bool:

@@ -87,8 +87,14 @@ def run_check_warning_alert(context: dg.RunStatusSensorContext, alerts: AlertsRe
 def _send(context: dg.RunStatusSensorContext, alerts: AlertsResource, found: list[Alert]) -> None:
     for alert in found:
         # The tick log says what happened to each alert; the message itself is in the outbox.
-        sent = alerts.send(alert)
-        context.log.info(f"alert {alert.key} ({alert.kind}): {'sent' if sent else 'already sent'}")
+        delivery = alerts.deliver(alert)
+        if delivery is None:
+            context.log.info(f"alert {alert.key} ({alert.kind}): already sent")
+        elif str(delivery.get("slack", "")).startswith("failed"):
+            context.log.error(f"alert {alert.key} ({alert.kind}): Slack delivery "
+                              f"{delivery['slack']}; it is in the outbox {alerts.outbox}")
+        else:
+            context.log.info(f"alert {alert.key} ({alert.kind}): sent")
 
 
 SENSORS = [quotation_file_sensor, run_failure_alert, run_check_warning_alert]

@@ -121,6 +121,7 @@ def check_result(result: AuditResult, verdict: Verdict, contract: Contract, asse
             "failing_sample": dg.MetadataValue.md(_sample(result, frame, contract, pii)),
             "examples": json.dumps(summary, default=str),
             "owner": f"team:{owner.team} <{owner.email}>",
+            "table": contract.qualified_name,
             "quarantine": quarantine_query,
             **(held or {}),
         },

@@ -138,9 +138,14 @@ def _send_alerts(instance: dg.DagsterInstance, run_id: str, data: DataDir) -> No
     with warnings.catch_warnings():  # Dagster's beta notices belong to the engine log
         warnings.simplefilter("ignore", dg.BetaWarning)
         repository = defs().get_repository_def()
-    sent = [alert for alert in run_alerts(instance, run, webserver_url=alerts.webserver_url,
-                                          repository_def=repository)
-            if alerts.send(alert)]
+    found = run_alerts(instance, run, webserver_url=alerts.webserver_url,
+                       repository_def=repository)
+    deliveries = [(alert, alerts.deliver(alert)) for alert in found]
+    sent = [alert for alert, delivery in deliveries if delivery is not None]
+    for alert, delivery in deliveries:
+        if delivery is not None and str(delivery.get("slack", "")).startswith("failed"):
+            print(f"ERROR: alert {alert.key} ({alert.kind}) could not reach Slack "
+                  f"({delivery['slack']}); it is in {data.alert_outbox}", file=sys.stderr)
     where = "Slack and " if alerts.slack_token else ""
     print(f"{len(sent)} alert(s) sent to {where}{data.alert_outbox}", flush=True)
 

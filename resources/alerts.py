@@ -39,12 +39,13 @@ ALERT_LOGGER = logging.getLogger("commerce_governance.alerts")
 DEFAULT_WEBSERVER_URL = "http://localhost:3000"
 
 AlertKind = Literal["check_blocked", "rows_quarantined", "check_failed", "run_failed",
-                    "source_late", "source_stale"]
+                    "source_late", "source_stale", "field_unclassified"]
 # A blocked batch, a failed run or a stale source (a run is missing) needs someone today;
 # quarantined rows, warn tests and a late source can wait.
 _LEVELS = {"check_blocked": logging.ERROR, "run_failed": logging.ERROR,
            "source_stale": logging.ERROR, "rows_quarantined": logging.WARNING,
-           "check_failed": logging.WARNING, "source_late": logging.WARNING}
+           "check_failed": logging.WARNING, "source_late": logging.WARNING,
+           "field_unclassified": logging.WARNING}
 # Slack's own limits: header text 150 characters, a section's text 3,000.
 _HEADER_MAX, _SECTION_MAX = 150, 3000
 _MIN_REDACTED = 16

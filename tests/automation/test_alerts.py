@@ -284,3 +284,33 @@ def test_the_code_location_binds_slack_only_when_a_token_is_set(monkeypatch, tmp
     bound = resources.defs().resources["alerts"]
     assert bound.slack_token == dg.EnvVar("SLACK_BOT_TOKEN")  # resolved at launch, not now
     assert WRONG_TOKEN not in repr(bound)
+
+
+@dg.asset(name="src_customer", owners=["team:crm"], check_specs=[CONTRACT])
+def drifting_customer() -> dg.MaterializeResult:
+    """A strict contract's batch that held back two unclassified fields (already masked)."""
+    held = [{"field": "loyalty_tier", "json_type": "string", "records": 14,
+             "examples": ["XXX-9999"]},
+            {"field": "referrer", "json_type": "object", "records": 3,
+             "examples": ["<unclassified masked, size 2>"]}]
+    result = dg.AssetCheckResult(
+        check_name="schema_contract", passed=False, severity=dg.AssetCheckSeverity.WARN,
+        metadata={**check_metadata("warned"), "table": "bigcommerce.customers",
+                  "unclassified_fields": json.dumps(held)})
+    return dg.MaterializeResult(check_results=[result])
+
+
+def test_each_unclassified_field_is_alerted_once_whatever_the_runs(instance, outbox):
+    """Two runs hold the same two fields: one alert per field (and the usual one per run)."""
+    alerts = AlertsResource(outbox=str(outbox), webserver_url=WEBSERVER)
+    for _ in range(2):
+        result = run(instance, drifting_customer)
+        assert result.success
+        evaluate(run_check_warning_alert, result, instance, alerts, drifting_customer)
+    fields = [a for a in lines(outbox) if a["kind"] == "field_unclassified"]
+    assert sorted(a["title"] for a in fields) == [
+        "New field to classify: src_customer.loyalty_tier",
+        "New field to classify: src_customer.referrer"]
+    assert all(a["owner"] == OWNER for a in fields)
+    assert "publish-classified bigcommerce.customers" in fields[0]["text"]
+    assert sum(a["kind"] == "check_failed" for a in lines(outbox)) == 2
