@@ -79,10 +79,14 @@ async def read_order_products(client: BigCommerceClient, extraction: Extraction)
     async def changed_orders() -> AsyncIterator[tuple[int, object]]:
         if not extraction.zone.paths.has_batches(orders):
             return
+        # Every order's newest published version, held ones too (the current view leaves
+        # those out): re-reading a held order's lines is how its family is released.
         with extraction.zone.reader([orders]) as db:
             cursor = db.execute(
-                f"SELECT _pk, _modified_at FROM {orders.schema}.{orders.table} "
-                "WHERE ?::TIMESTAMPTZ IS NULL OR _modified_at >= ? ORDER BY _pk",
+                f"SELECT _pk, _modified_at FROM {orders.schema}.{orders.table}__batches "
+                "QUALIFY row_number() OVER (PARTITION BY _pk ORDER BY _modified_at DESC, "
+                "_batch_id DESC, _row DESC) = 1 AND (?::TIMESTAMPTZ IS NULL OR _modified_at >= ?) "
+                "ORDER BY _pk",
                 [extraction.window.since, extraction.window.since],
             )
             while rows := cursor.fetchmany(1_000):

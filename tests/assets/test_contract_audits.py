@@ -68,6 +68,33 @@ def test_a_column_retyped_in_every_record_blocks_the_batch_with_a_schema_reason(
     }
 
 
+def test_retyped_values_over_the_limit_block_and_each_row_says_what_it_broke(
+        tmp_path, wise_postgres):
+    """30% of `customer_id` sent as text, over the 1% limit: the batch is blocked as before,
+    and the quarantine says `dtype` for exactly the retyped orders and `batch_blocked` (with
+    the batch's reason) for the orders that broke nothing themselves."""
+    fault = {"endpoint": "orders", "kind": "retype_column", "column": "customer_id",
+             "to": "string", "fraction": 0.3}
+    with running_sandbox(sandbox_config([fault])) as api:
+        resources = extraction_resources(api, wise_postgres, tmp_path)
+        result = extract(resources, {"src_order"})
+        total = len(api.dataset.orders)
+    assert not result.success
+    assert not resources["raw_zone"].zone().paths.has_batches(zone_ref("src_order"))
+    rows = quarantine(resources, "src_order")
+    assert len(rows) == total
+    by_rule: dict[str, set] = {}
+    for _, rule, _, pk, record in rows:
+        by_rule.setdefault(rule, set()).add(pk)
+        retyped = isinstance(json.loads(record)["customer_id"], str)
+        assert (rule == "dtype") == retyped, (pk, rule)
+    assert set(by_rule) == {"dtype", "batch_blocked"}
+    assert 0 < len(by_rule["dtype"]) < total
+    schema = evaluations(result, "src_order")["schema_contract"]
+    assert schema.severity == dg.AssetCheckSeverity.ERROR
+    assert schema.metadata["rows_failing"].value == len(by_rule["dtype"])
+
+
 @pytest.mark.parametrize(("asset", "endpoint", "column", "size"), [
     ("src_order", "orders", "customer_id", DatasetSize(customers=200, orders=800, products=20)),
     ("src_product", "products", "price", DatasetSize(customers=10, orders=0, products=400)),

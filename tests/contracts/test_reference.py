@@ -131,6 +131,26 @@ def test_each_column_accepts_the_declared_json_type(table):
     assert wrong == {}
 
 
+def json_types(spec: dict) -> set[str]:
+    return {alternative.get("type") for alternative in spec["oneOf"]} if "oneOf" in spec \
+        else {spec.get("type")}
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_each_float_column_takes_exactly_the_json_type_the_reference_declares(table):
+    """A v2 amount is a decimal string, a v3 price a JSON number: the other one is a `dtype`
+    finding (a price sent as text must not pass unseen), unless the reference allows both."""
+    contract = contract_for("bigcommerce", table)
+    declared_types = declared(table)
+    expected = {"string": "string", "number": "number"}
+    for column in contract.columns:
+        if frame.column_kind(column) != "number":
+            continue
+        types = json_types(declared_types[column.name])
+        want = expected.get(next(iter(types))) if len(types) == 1 else "either"
+        assert column.numbers_as == want, (table, column.name, types)
+
+
 @pytest.mark.parametrize("table", TABLES)
 def test_nullable_exactly_where_the_reference_says(table):
     contract = contract_for("bigcommerce", table)

@@ -73,6 +73,15 @@ def test_a_quarantined_line_holds_its_order_and_the_marts_stay_whole(tmp_path, w
     assert f"{len(held_orders)} bigcommerce.orders held" in schema.description
     assert schema.metadata["rows_failing"].value == len(lines)
 
+    # The lines read again, clean: the family is whole, so the orders are released.
+    lines_only = [a for a in EXTRACTION_ASSETS if a.key.to_user_string() == "src_order_product"]
+    with running_sandbox(sandbox_config(size=SIZE)) as api:
+        resources = pipeline_resources(api, wise_postgres, tmp_path)
+        again = dg.materialize(lines_only, resources=resources, run_config={"ops": {
+            "src_order_product": {"config": {"full_refresh": True}}}})
+    assert again.success
+    assert _ids(warehouse, f"SELECT _pk FROM {orders.schema}.{orders.table}") == all_orders
+
 
 def test_orders_whose_lines_are_gone_are_held_until_their_lines_can_be_read(
         tmp_path, wise_postgres):
