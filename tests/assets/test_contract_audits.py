@@ -210,3 +210,26 @@ def test_ids_duplicated_across_pages_are_caught_by_the_key_rule(tmp_path, wise_p
     assert len(published) == len(set(published)) == size.customers - len(rows)
     assert not set(keys) & set(published)
 
+
+
+def test_records_rejected_while_parsing_count_in_the_checks_figures(tmp_path, wise_postgres):
+    """Customers without `date_modified` never reach the frame (the parser rejects them), yet
+    the check's description, `rows_audited`, `rows_failing`, `failure_fraction`, rules table
+    and sample all count them, and agree with the quarantine."""
+    fault = {"endpoint": "customers", "kind": "drop_column", "column": "date_modified",
+             "fraction": 0.02}
+    with running_sandbox(sandbox_config([fault], seed=3)) as api:
+        resources = extraction_resources(api, wise_postgres, tmp_path)
+        result = extract(resources, {"src_customer"})
+        total = len(api.dataset.customers)
+    assert result.success
+    rows = quarantine(resources, "src_customer")
+    assert rows and {row[1] for row in rows} == {"modified_at_present"}
+    schema = evaluations(result, "src_customer")["schema_contract"]
+    metadata = schema.metadata
+    assert metadata["rows_audited"].value == total
+    assert metadata["rows_failing"].value == len(rows)
+    assert metadata["failure_fraction"].value == round(len(rows) / total, 6)
+    assert f"{len(rows)} of {total} records" in schema.description
+    assert "modified_at_present" in metadata["rules"].value
+    assert metadata["failing_sample"].value.count("(parse)") == min(len(rows), 5)
