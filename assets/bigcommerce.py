@@ -1,33 +1,56 @@
-"""Extraction assets for the BigCommerce streams.
+"""The BigCommerce streams as extraction specs.
 
-Each stream is an `ExtractionSpec` (what the table is) plus a reader (how its pages come):
-a v3 list, a v2 list, one request per order, or the on-sale slice of the inventory. One
-factory turns each pair into an asset, so adding a stream is a spec and, at most, a reader.
+Each stream is an `ExtractionSpec` whose reader says how its pages come: a v3 list, a v2 list,
+one request per order, or the on-sale slice of the inventory. `assets.factory` turns every
+spec into its asset, so adding a stream is a spec and, at most, a page function.
 """
 
-# No `from __future__ import annotations` here: Dagster resolves the asset functions'
-# parameter annotations (config and resources) when the assets are defined.
+from __future__ import annotations
+
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from email.utils import format_datetime
-from functools import partial
+from typing import TYPE_CHECKING, Any
 
-import dagster as dg
-
-from assets.extraction import Extraction, ExtractionConfig, ExtractionSpec, extract
 from assets.records import RecordShape
+from assets.spec import ExtractionSpec
 from contracts import contract_for
 from lineage import naming
-from lineage.extraction import extraction_lineage
-from lineage.resource import LineageResource
+from lineage.naming import DatasetId
 from resources.bigcommerce import BigCommerceClient, BigCommerceResource, reads
-from resources.raw_zone import RawZoneResource
 
-KINDS = frozenset({"bigcommerce", "python", "parquet"})
+if TYPE_CHECKING:
+    from assets.extraction import Extraction
+
 ISO = "%Y-%m-%dT%H:%M:%SZ"
 MAX_NAMED = 50  # ids named in metadata and logs; the rest are counted
 
-Reader = Callable[[BigCommerceClient, Extraction], Awaitable[None]]
+Pages = Callable[[BigCommerceClient, "Extraction"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class BigCommerceReader:
+    """A stream of the store: `pages` stages its records through the store's paced client."""
+
+    pages: Pages
+    resource_key: str = "bigcommerce"
+    kind: str = "bigcommerce"
+
+    def read(self, resource: BigCommerceResource, extraction: Extraction) -> dict[str, Any]:
+        return asyncio.run(self._read(resource, extraction))
+
+    async def _read(self, resource: BigCommerceResource, extraction: Extraction) -> dict:
+        async with resource.client() as client:
+            await self.pages(client, extraction)
+            return client.stats.as_metadata()
+
+    def dataset(self, resource: BigCommerceResource, spec: ExtractionSpec) -> DatasetId:
+        return naming.bigcommerce_endpoint(resource.base_url, resource.store_hash,
+                                           spec.source_label)
+
+    def secrets(self, resource: BigCommerceResource) -> list[str | None]:
+        return [resource.access_token]
 
 
 def _v3_window(extraction: Extraction) -> dict[str, str]:
@@ -40,7 +63,7 @@ def _v3_window(extraction: Extraction) -> dict[str, str]:
     return bounds
 
 
-def cursor_list(path: str, *, split_by_creation: bool = False, **params: str) -> Reader:
+def cursor_list(path: str, *, split_by_creation: bool = False, **params: str) -> Pages:
     """A v3 list read with BigCommerce's cursor paging (it has no id range filter), in
     `date_created` ranges side by side when the endpoint can sort and filter by it."""
     read_all = reads.created_ranges if split_by_creation else reads.cursor
@@ -140,6 +163,7 @@ def _spec(
     group: str,
     label: str,
     shape: RecordShape,
+    pages: Pages,
     *,
     snapshot: bool = False,
     deps: tuple[str, ...] = (),
@@ -149,7 +173,7 @@ def _spec(
         contract=contract_for("bigcommerce", table),
         shape=shape,
         group=group,
-        kinds=KINDS,
+        reader=BigCommerceReader(pages),
         source_label=label,
         deps=deps,
         snapshot=snapshot,
@@ -157,78 +181,29 @@ def _spec(
 
 
 V3_TIME = RecordShape("id", "date_modified", "iso8601")
-CUSTOMERS = _spec("src_customer", "customers", "customer", "GET /v3/customers", V3_TIME)
+CUSTOMERS = _spec(
+    "src_customer", "customers", "customer", "GET /v3/customers", V3_TIME,
+    cursor_list("v3/customers", split_by_creation=True,
+                include="addresses,attributes,formfields,storecredit"),
+)
 METAFIELDS = _spec(
-    "src_customer_metafields",
-    "customer_metafields",
-    "customer",
-    "GET /v3/customers/metafields",
-    V3_TIME,
+    "src_customer_metafields", "customer_metafields", "customer",
+    "GET /v3/customers/metafields", V3_TIME, cursor_list("v3/customers/metafields"),
 )
 ORDERS = _spec(
-    "src_order", "orders", "order", "GET /v2/orders", RecordShape("id", "date_modified", "rfc2822")
+    "src_order", "orders", "order", "GET /v2/orders",
+    RecordShape("id", "date_modified", "rfc2822"), read_orders,
 )
 ORDER_PRODUCTS = _spec(
-    "src_order_product",
-    "order_products",
-    "order",
-    "GET /v2/orders/{id}/products",
-    RecordShape("id"),
-    deps=("src_order",),
+    "src_order_product", "order_products", "order", "GET /v2/orders/{id}/products",
+    RecordShape("id"), read_order_products, deps=("src_order",),
 )
 PRODUCTS = _spec(
-    "src_product", "products", "product", "GET /v3/catalog/products?include=variants", V3_TIME
+    "src_product", "products", "product", "GET /v3/catalog/products?include=variants", V3_TIME,
+    read_products,
 )
 INVENTORY = _spec(
-    "bigcommerce_onsale_product_inventory",
-    "inventory",
-    "product",
-    "GET /v3/inventory/items",
-    RecordShape("identity.variant_id"),
-    snapshot=True,
+    "bigcommerce_onsale_product_inventory", "inventory", "product", "GET /v3/inventory/items",
+    RecordShape("identity.variant_id"), read_onsale_inventory, snapshot=True,
     deps=("src_product",),
 )
-
-READERS: dict[ExtractionSpec, Reader] = {
-    CUSTOMERS: cursor_list("v3/customers", split_by_creation=True,
-                           include="addresses,attributes,formfields,storecredit"),
-    METAFIELDS: cursor_list("v3/customers/metafields"),
-    ORDERS: read_orders,
-    ORDER_PRODUCTS: read_order_products,
-    PRODUCTS: read_products,
-    INVENTORY: read_onsale_inventory,
-}
-
-
-async def _read(reader: Reader, resource: BigCommerceResource, extraction: Extraction) -> dict:
-    async with resource.client() as client:
-        await reader(client, extraction)
-        return client.stats.as_metadata()
-
-
-def build_asset(spec: ExtractionSpec, reader: Reader) -> dg.AssetsDefinition:
-    @dg.asset(**spec.asset_kwargs())
-    def _asset(
-        context: dg.AssetExecutionContext,
-        config: ExtractionConfig,
-        bigcommerce: BigCommerceResource,
-        raw_zone: RawZoneResource,
-        lineage: LineageResource,
-    ) -> Iterator:
-        zone = raw_zone.zone()
-        endpoint = partial(naming.bigcommerce_endpoint, bigcommerce.base_url,
-                           bigcommerce.store_hash, spec.source_label)
-        yield from extract(
-            context,
-            spec,
-            config,
-            zone,
-            lambda extraction: asyncio.run(_read(reader, bigcommerce, extraction)),
-            lineage=extraction_lineage(context, lineage, spec, zone, endpoint,
-                                       secrets=[bigcommerce.access_token]),
-        )
-
-    return _asset
-
-
-bigcommerce_assets = [build_asset(spec, reader) for spec, reader in READERS.items()]

@@ -1,4 +1,4 @@
-"""What every extraction asset shares: its spec, its config, its window and write-audit-publish.
+"""What every extraction asset shares: its config, its window and write-audit-publish.
 
 An extraction streams records into a staged batch (`Extraction.add`), then `finish` audits the
 sealed batch against the table's contract (`checks.audit`): it yields the two blocking check
@@ -19,14 +19,10 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from assets.freshness import freshness_policy
-from assets.records import Parsed, RecordShape, parse_record, to_json
-from checks import contract_check_specs
+from assets.records import Parsed, parse_record, to_json
+from assets.spec import ExtractionSpec
 from checks.audit import BatchAudit, Staging, audit_batch
 from checks.drift import Drift, json_type
-from contracts import contract_for
-from contracts.base import Contract
-from contracts.derive import table_schema, view_columns
 from lineage.extraction import ExtractionLineage
 from resources.raw_zone import RawZone, StagedBatch, TableRef
 
@@ -40,67 +36,6 @@ class ExtractionConfig(dg.Config):
         default=12, ge=0, description="Re-read records modified in this many past hours."
     )
     full_refresh: bool = Field(default=False, description="Re-read everything from the source.")
-
-
-@dataclass(frozen=True)
-class ExtractionSpec:
-    """One source table: its asset, its contract and how to read its records.
-
-    The description, owners, column schema and checks all come from the contract.
-    """
-
-    name: str
-    contract: Contract
-    shape: RecordShape
-    group: str
-    kinds: frozenset[str]
-    source_label: str
-    deps: tuple[str, ...] = ()
-    snapshot: bool = False
-
-    @property
-    def ref(self) -> TableRef:
-        parents = tuple((relation.column, _table_ref(contract_for(*relation.parent.split("."))))
-                        for relation in self.contract.parents)
-        return TableRef(self.contract.source, self.contract.table, snapshot=self.snapshot,
-                        columns=view_columns(self.contract), parents=parents)
-
-    @property
-    def description(self) -> str:
-        return self.contract.description
-
-    @property
-    def owners(self) -> list[str]:
-        return self.contract.owner.dagster_owners
-
-    @property
-    def key(self) -> dg.AssetKey:
-        return dg.AssetKey(self.name)
-
-    def asset_kwargs(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "group_name": self.group,
-            "description": self.description,
-            "owners": self.owners,
-            "kinds": set(self.kinds),
-            "deps": list(self.deps),
-            "tags": {"source": self.ref.source},
-            "check_specs": contract_check_specs(self.contract, self.key),
-            "freshness_policy": freshness_policy(self.contract),
-            "metadata": {
-                "raw_table": f"{self.ref.schema}.{self.ref.table}",
-                "quarantine_table": self.ref.quarantine_view,
-                "source": self.source_label,
-                "contract": f"contracts/{self.contract.source}/{self.contract.table}.py",
-                "dagster/column_schema": table_schema(self.contract),
-            },
-        }
-
-
-def _table_ref(contract: Contract) -> TableRef:
-    """A parent table as its children's views read it (relations name only merged tables)."""
-    return TableRef(contract.source, contract.table, columns=view_columns(contract))
 
 
 @dataclass(frozen=True)

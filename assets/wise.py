@@ -1,34 +1,56 @@
-"""Extraction assets for the Wise PostgreSQL tables (point transactions, quotations).
+"""The Wise PostgreSQL tables (point transactions, quotations) as extraction specs.
 
 The resource connects as a read-only role and streams in chunks through a server-side cursor;
 table and column names come from the specs below and reach SQL only as identifiers.
 """
 
-# No `from __future__ import annotations` here: Dagster resolves the asset functions'
-# parameter annotations (config and resources) when the assets are defined.
-from collections.abc import Iterator
-from functools import partial
+from __future__ import annotations
 
-import dagster as dg
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from assets.extraction import Extraction, ExtractionConfig, ExtractionSpec, extract
 from assets.records import RecordShape
+from assets.spec import ExtractionSpec
 from contracts import contract_for
 from lineage import naming
-from lineage.extraction import extraction_lineage
-from lineage.resource import LineageResource
+from lineage.naming import DatasetId
 from resources.postgres import PostgresResource
-from resources.raw_zone import RawZoneResource
 
-KINDS = frozenset({"postgres", "python", "parquet"})
+if TYPE_CHECKING:
+    from assets.extraction import Extraction
+
 SHAPE = RecordShape("id", "updated_at", "native")
+
+
+@dataclass(frozen=True)
+class PostgresReader:
+    """One table of the Wise database, read since the window's start by `modified_column`."""
+
+    table: str
+    modified_column: str = "updated_at"
+    resource_key: str = "wise_postgres"
+    kind: str = "postgres"
+
+    def read(self, resource: PostgresResource, extraction: Extraction) -> dict[str, Any]:
+        chunks = resource.stream_table(self.table, modified_column=self.modified_column,
+                                       since=extraction.window.since)
+        for rows in chunks:
+            extraction.add(rows)
+        return {"queries": 1, "chunks": extraction.pages, "bytes": extraction.record_bytes}
+
+    def dataset(self, resource: PostgresResource, spec: ExtractionSpec) -> DatasetId:
+        return naming.postgres_table(resource.url, self.table)
+
+    def secrets(self, resource: PostgresResource) -> list[str | None]:
+        return [naming.url_password(resource.url)]
+
 
 POINT_TRANSACTIONS = ExtractionSpec(
     name="src_point_transaction",
     contract=contract_for("wise", "point_transactions"),
     shape=SHAPE,
     group="loyalty",
-    kinds=KINDS,
+    reader=PostgresReader("point_transaction"),
     source_label="wise.public.point_transaction",
 )
 QUOTATIONS = ExtractionSpec(
@@ -36,36 +58,6 @@ QUOTATIONS = ExtractionSpec(
     contract=contract_for("wise", "quotations"),
     shape=SHAPE,
     group="sales",
-    kinds=KINDS,
+    reader=PostgresReader("quotation"),
     source_label="wise.public.quotation",
 )
-SOURCE_TABLES = {POINT_TRANSACTIONS: "point_transaction", QUOTATIONS: "quotation"}
-
-
-def build_asset(spec: ExtractionSpec, source_table: str) -> dg.AssetsDefinition:
-    @dg.asset(**spec.asset_kwargs())
-    def _asset(
-        context: dg.AssetExecutionContext,
-        config: ExtractionConfig,
-        wise_postgres: PostgresResource,
-        raw_zone: RawZoneResource,
-        lineage: LineageResource,
-    ) -> Iterator:
-        def read(extraction: Extraction) -> dict:
-            chunks = wise_postgres.stream_table(
-                source_table, modified_column="updated_at", since=extraction.window.since
-            )
-            for rows in chunks:
-                extraction.add(rows)
-            return {"queries": 1, "chunks": extraction.pages, "bytes": extraction.record_bytes}
-
-        zone = raw_zone.zone()
-        table = partial(naming.postgres_table, wise_postgres.url, source_table)
-        tracer = extraction_lineage(context, lineage, spec, zone, table,
-                                    secrets=[naming.url_password(wise_postgres.url)])
-        yield from extract(context, spec, config, zone, read, lineage=tracer)
-
-    return _asset
-
-
-wise_assets = [build_asset(spec, table) for spec, table in SOURCE_TABLES.items()]

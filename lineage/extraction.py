@@ -42,7 +42,7 @@ from lineage.resource import LineageResource
 from resources.raw_zone import RawZone, StagedBatch
 
 if TYPE_CHECKING:  # assets.extraction imports this module
-    from assets.extraction import ExtractionSpec
+    from assets.spec import ExtractionSpec
 
 SCHEDULED_TAG = "dagster/scheduled_execution_time"
 MAX_MESSAGE = 1_000

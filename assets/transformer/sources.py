@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from assets.extraction import ExtractionSpec
+from assets.spec import ExtractionSpec
 from contracts.derive import ENVELOPE, sql_type
 from resources.transformer import TRANSFORMER_DIR
 

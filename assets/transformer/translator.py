@@ -13,7 +13,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
-from assets.extraction import ExtractionSpec
+from assets.spec import ExtractionSpec
 
 SNAPSHOT_HISTORY_SUFFIX = "__batches"  # the raw zone's every-batch view of a table
 DEFAULT_OWNER = "team:data-platform"

@@ -6,9 +6,7 @@ from pathlib import Path
 
 import psycopg
 
-from assets.bigcommerce import READERS
-from assets.extraction import ExtractionSpec
-from assets.wise import SOURCE_TABLES
+from assets import EXTRACTION_SPECS
 from lineage.resource import LineageResource
 from resources.bigcommerce import BigCommerceResource
 from resources.postgres import PostgresResource
@@ -19,7 +17,6 @@ from sandbox.bigcommerce.faults import FaultPlan
 
 SIZE = 60
 TOKEN = "asset-test-token"
-SPECS: list[ExtractionSpec] = [*READERS, *SOURCE_TABLES]
 
 
 def sandbox_config(faults: list[dict] | None = None, **overrides) -> SandboxConfig:
@@ -47,7 +44,7 @@ def lineage_file(data_dir: Path) -> Path:
 
 
 def zone_ref(name: str) -> TableRef:
-    return next(spec.ref for spec in SPECS if spec.name == name)
+    return next(spec.ref for spec in EXTRACTION_SPECS if spec.name == name)
 
 
 def expected_counts(dataset, wise_postgres) -> dict[str, tuple[int, int]]:
@@ -74,7 +71,7 @@ def expected_counts(dataset, wise_postgres) -> dict[str, tuple[int, int]]:
 def published_counts(zone: RawZone) -> dict[str, tuple[int, int]]:
     """Each published table's (rows, distinct keys): equal pairs mean no duplicate."""
     counts = {}
-    published = [spec for spec in SPECS if zone.paths.has_batches(spec.ref)]
+    published = [spec for spec in EXTRACTION_SPECS if zone.paths.has_batches(spec.ref)]
     with zone.reader([spec.ref for spec in published]) as db:
         for spec in published:
             counts[spec.name] = db.execute(

@@ -16,7 +16,8 @@ import pandera.pandas as pa
 import pytest
 from pandera.typing import Series
 
-from assets.bigcommerce import READERS, build_asset
+from assets.bigcommerce import CUSTOMERS
+from assets.factory import build_extraction_asset
 from resources.raw_zone.classified import publish_classified
 from sandbox.bigcommerce.server import running_sandbox
 from tests.assets.support import extraction_resources, sandbox_config, zone_ref
@@ -78,13 +79,11 @@ def test_a_new_field_is_held_back_named_and_masked(tmp_path, wise_postgres, asse
 def test_a_classified_field_publishes_and_release_backfills_once(tmp_path, wise_postgres):
     """Run 1 holds `loyalty_tier`; a contract naming it publishes it on run 2 (a full
     refresh), and `publish_classified` puts run 1's values back into run 1's batch, only once."""
-    spec = next(s for s in READERS if s.name == "src_customer")
-
-    class ClassifiedCustomers(spec.contract.model):
+    class ClassifiedCustomers(CUSTOMERS.contract.model):
         loyalty_tier: Series[str] = pa.Field(nullable=True, description="Loyalty tier.")
 
-    contract = dataclasses.replace(spec.contract, model=ClassifiedCustomers)
-    classified = build_asset(dataclasses.replace(spec, contract=contract), READERS[spec])
+    contract = dataclasses.replace(CUSTOMERS.contract, model=ClassifiedCustomers)
+    classified = build_extraction_asset(dataclasses.replace(CUSTOMERS, contract=contract))
     with running_sandbox(sandbox_config([_field_fault("customers", "loyalty_tier")])) as api:
         resources = extraction_resources(api, wise_postgres, tmp_path)
         assert extract(resources, {"src_customer"}).success

@@ -19,7 +19,7 @@ import pytest
 from pandera.typing import Series
 
 from assets.records import to_json
-from assets.wise import SOURCE_TABLES
+from assets.wise import POINT_TRANSACTIONS, QUOTATIONS
 from checks.frame import AuditFrame, frame_from_records
 from contracts import CONTRACTS, contract_for
 from contracts.base import Contract, ContractError, Expectation, Owner, Recent
@@ -45,10 +45,10 @@ def wise_rows(tmp_path_factory) -> dict[str, list[dict]]:
         yield {
             spec.ref.table: [
                 json.loads(to_json(row))
-                for chunk in reader.stream_table(table, modified_column="updated_at")
+                for chunk in reader.stream_table(spec.reader.table, modified_column="updated_at")
                 for row in chunk
             ]
-            for spec, table in SOURCE_TABLES.items()
+            for spec in (POINT_TRANSACTIONS, QUOTATIONS)
         }
     finally:
         sandbox.server.cleanup()

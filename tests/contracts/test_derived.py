@@ -11,8 +11,9 @@ import dagster as dg
 import pytest
 
 from assets import EXTRACTION_ASSETS, EXTRACTION_SPECS
+from assets.factory import build_extraction_asset
 from assets.transformer.sources import rendered
-from assets.wise import QUOTATIONS, build_asset
+from assets.wise import QUOTATIONS
 from checks import CHECK_NAMES
 from contracts import CONTRACTS, contract_for
 from lineage.resource import LineageResource
@@ -78,7 +79,7 @@ def test_a_new_contract_brings_both_checks_with_no_other_code(tmp_path, wise_pos
     factory gives its asset both blocking checks, and they run on its first batch."""
     archive = dataclasses.replace(contract_for("wise", "quotations"), table="quotation_archive")
     spec = dataclasses.replace(QUOTATIONS, name="src_quotation_archive", contract=archive)
-    asset = build_asset(spec, "quotation")
+    asset = build_extraction_asset(spec)  # the same reader: the quotation table
     assert {check.name for check in asset.check_specs} == set(CHECK_NAMES)
     result = dg.materialize([asset], resources={
         "wise_postgres": PostgresResource(url=wise_postgres.reader_url),
