@@ -2,7 +2,10 @@
 
 `DbtProject.prepare_if_dev()` only parses under `dagster dev`; the main job, CI and the tests
 call `prepare_manifest()` instead (a `dbt parse`, about 4 s, skipped when nothing changed).
-Loading the definitions without a manifest stops with one line that says how to build it.
+Under `dagster dev` the project is prepared by the same `prepare_manifest()`: dagster-dbt's
+`prepare_if_dev()` would run a `dbt` looked up on PATH, and a fresh clone has none there (the
+venv's dbt is found beside its Python). Loading the definitions without a manifest stops with
+one line that says how to build it.
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ def transformer_project() -> DbtProject:
     project = DbtProject(
         project_dir=TRANSFORMER_DIR, profiles_dir=TRANSFORMER_DIR, target=dbt_target()
     )
-    project.prepare_if_dev()
+    if project.preparer.using_dagster_dev():  # `prepare_if_dev()`, with the venv's dbt
+        prepare_manifest(Path(project.project_dir))
     return project
 
 
