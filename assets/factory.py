@@ -26,9 +26,9 @@ def build_extraction_asset(spec: ExtractionSpec) -> dg.AssetsDefinition:
     def _asset(context: dg.AssetExecutionContext, config: ExtractionConfig) -> Iterator:
         source = getattr(context.resources, reader.resource_key)
         zone = context.resources.raw_zone.zone()
-        tracer = extraction_lineage(context, context.resources.lineage, spec, zone,
+        tracer = extraction_lineage(context, context.resources.lineage, spec.lineage_table, zone,
                                     partial(reader.dataset, source, spec),
-                                    secrets=reader.secrets(source))
+                                    job_name=spec.lineage_job, secrets=reader.secrets(source))
         yield from extract(context, spec, config, zone, partial(reader.read, source),
                            lineage=tracer)
 

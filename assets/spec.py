@@ -18,6 +18,7 @@ from checks import contract_check_specs
 from contracts import contract_for
 from contracts.base import Contract
 from contracts.derive import table_schema, view_columns
+from lineage.extraction import ExtractedTable
 from lineage.naming import DatasetId
 from resources.raw_zone import TableRef
 
@@ -83,6 +84,11 @@ class ExtractionSpec:
     def lineage_job(self) -> str:
         """The OpenLineage job of the extraction: the asset's own name."""
         return self.name
+
+    @property
+    def lineage_table(self) -> ExtractedTable:
+        """What the extraction's lineage events say of its table."""
+        return ExtractedTable(self.name, self.contract, self.ref, self.source_label)
 
     @property
     def description(self) -> str:

@@ -17,7 +17,7 @@ from assets.records import RecordShape
 from assets.wise import QUOTATIONS
 from lineage import naming
 from lineage.extraction import extraction_lineage
-from lineage.resource import LineageResource
+from resources.lineage import LineageResource
 from resources.raw_zone import RawZoneResource
 
 INTEGER_COLUMNS = ("id", "customer_id")
@@ -69,8 +69,8 @@ def import_quotation_csv(
     window = Window(None, f"file import: {path}")
     zone = raw_zone.zone()
     # Its own job (the op's name): another source feeding the same table as `src_quotation`.
-    tracer = extraction_lineage(context, lineage, spec, zone, partial(naming.local_file, path),
-                                job_name=context.op_def.name)
+    tracer = extraction_lineage(context, lineage, spec.lineage_table, zone,
+                                partial(naming.local_file, path), job_name=context.op_def.name)
     with Extraction(context, spec, zone, window, lineage=tracer) as extraction:
         for rows in read_csv(path):
             extraction.add(rows)

@@ -16,8 +16,8 @@ import dagster as dg
 
 from assets import defs as asset_defs
 from benchmarks.report import table
-from lineage.resource import LineageResource
 from resources.bigcommerce import BigCommerceResource
+from resources.lineage import LineageResource
 from resources.postgres import PostgresResource
 from resources.raw_zone import RawZoneResource
 from resources.transformer import dbt_executable, transformer_project

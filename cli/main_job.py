@@ -22,7 +22,6 @@ import dagster as dg
 from automation.alerting import root_error
 from cli.instance import dagster_instance
 from cli.summary import Summary
-from resources.alerts import OPTIONAL_ENV, AlertsResource
 from resources.environment import DataDir
 from resources.transformer import prepare_manifest
 from sandbox import services
@@ -131,16 +130,18 @@ def _send_alerts(instance: dg.DagsterInstance, run_id: str, data: DataDir) -> No
     from automation.alerting import run_alerts
     from definitions import defs
 
-    settings = {field: os.environ[name] for field, name in OPTIONAL_ENV.items()
-                if os.environ.get(name)}
-    alerts = AlertsResource(outbox=str(data.alert_outbox), **settings)
     run = instance.get_run_by_id(run_id)
     with warnings.catch_warnings():  # Dagster's beta notices belong to the engine log
         warnings.simplefilter("ignore", dg.BetaWarning)
-        repository = defs().get_repository_def()
-    found = run_alerts(instance, run, webserver_url=alerts.webserver_url,
-                       repository_def=repository)
-    deliveries = [(alert, alerts.deliver(alert)) for alert in found]
+        definitions = defs()
+        repository = definitions.get_repository_def()
+    # The definitions' own `alerts` resource (its environment variables resolved), so the main
+    # job alerts exactly as the sensors would.
+    with dg.build_resources({"alerts": definitions.resources["alerts"]}) as built:
+        alerts = built.alerts
+        found = run_alerts(instance, run, webserver_url=alerts.webserver_url,
+                           repository_def=repository)
+        deliveries = [(alert, alerts.deliver(alert)) for alert in found]
     sent = [alert for alert, delivery in deliveries if delivery is not None]
     for alert, delivery in deliveries:
         if delivery is not None and str(delivery.get("slack", "")).startswith("failed"):

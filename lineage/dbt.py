@@ -28,8 +28,8 @@ from openlineage.common.provider.dbt.facets import ParentRunMetadata
 from openlineage.common.provider.dbt.processor import Adapter, ModelNode
 
 from lineage.dbt_sql import lineage_sql
-from lineage.emitter import NAMESPACE, PRODUCER, LineageEmitter
-from lineage.naming import warehouse_table
+from lineage.naming import NAMESPACE, PRODUCER, warehouse_table
+from resources.lineage import LineageEmitter
 
 LOG = logging.getLogger("commerce_governance.lineage")
 PII_KEY = "pii"

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import dagster as dg
 from openlineage.client import constants
@@ -35,14 +35,11 @@ from openlineage.client.facet_v2 import (
 from openlineage.client.uuid import generate_new_uuid
 
 from checks.audit import BatchAudit
+from contracts.base import Contract
 from lineage import facets, naming
-from lineage.emitter import NAMESPACE, PRODUCER, LineageEmitter
-from lineage.naming import DatasetId
-from lineage.resource import LineageResource
-from resources.raw_zone import RawZone, StagedBatch
-
-if TYPE_CHECKING:  # assets.extraction imports this module
-    from assets.spec import ExtractionSpec
+from lineage.naming import NAMESPACE, PRODUCER, DatasetId
+from resources.lineage import LineageEmitter, LineageResource
+from resources.raw_zone import RawZone, StagedBatch, TableRef
 
 SCHEDULED_TAG = "dagster/scheduled_execution_time"
 MAX_MESSAGE = 1_000
@@ -68,13 +65,24 @@ def _nominal(tags: dict[str, str]) -> str | None:
         return None
 
 
+@dataclass(frozen=True)
+class ExtractedTable:
+    """What lineage tells of the table an extraction writes: plain values, so lineage needs
+    nothing from the assets that report through it (`ExtractionSpec.lineage_table`)."""
+
+    asset: str
+    contract: Contract
+    ref: TableRef
+    source_label: str
+
+
 @dataclass
 class ExtractionLineage:
     """Reports one extraction. `source` is named lazily, inside the guard."""
 
     emitter: LineageEmitter
     job_name: str
-    spec: ExtractionSpec
+    table: ExtractedTable
     zone: RawZone
     source: Callable[[], DatasetId]
     dagster_run_id: str
@@ -91,13 +99,13 @@ class ExtractionLineage:
     def completed(self, batch: StagedBatch, audit: BatchAudit) -> None:
         """The batch is published: the raw table is the output, with its statistics."""
         def datasets() -> tuple[list, list]:
-            table = naming.raw_table(self.zone, self.spec.ref)
+            table = naming.raw_table(self.zone, self.table.ref)
             path = batch.published_path
             statistics = facets.output_statistics(
                 batch.rows, path.stat().st_size if path else None, 1 if path else None)
             published = OutputDataset(
                 table.namespace, table.name,
-                facets=facets.contract_facets(self.spec.contract, table.namespace),
+                facets=facets.contract_facets(self.table.contract, table.namespace),
                 outputFacets=statistics)
             return self._inputs(audit), [published, *self._quarantine(batch)]
 
@@ -113,7 +121,7 @@ class ExtractionLineage:
         broken += [f"{result.check} could not run" for result in audit.results if result.error]
         message = (f"{self.job_name}: batch {batch.batch_id} blocked by its contract "
                    f"({verdict.rows_failing} of {verdict.records_read} records failing; limit "
-                   f"{self.spec.contract.max_quarantine_fraction:.0%}): " + "; ".join(broken))
+                   f"{self.table.contract.max_quarantine_fraction:.0%}): " + "; ".join(broken))
         self._send(RunState.FAIL, lambda: (self._inputs(audit), self._quarantine(batch)),
                    error=message)
 
@@ -130,28 +138,28 @@ class ExtractionLineage:
         source = self.source()
         return InputDataset(source.namespace, source.name, facets={
             "dataSource": facets.data_source(source.namespace, source.name),
-            "documentation": facets.documentation(f"Source of {self.spec.name}: "
-                                                  f"{self.spec.source_label}"),
+            "documentation": facets.documentation(f"Source of {self.table.asset}: "
+                                                  f"{self.table.source_label}"),
         })
 
     def _inputs(self, audit: BatchAudit | None) -> list[InputDataset]:
         """The source; with an audit, also the staged batch carrying its results."""
         if audit is None:
             return [self._source()]
-        staged = naming.staged_batches(self.zone, self.spec.ref)
-        dataset_facets = facets.contract_facets(self.spec.contract, staged.namespace,
+        staged = naming.staged_batches(self.zone, self.table.ref)
+        dataset_facets = facets.contract_facets(self.table.contract, staged.namespace,
                                                 staged.name)
         return [self._source(), InputDataset(
             staged.namespace, staged.name, facets=dataset_facets,
-            inputFacets=facets.quality_facets(self.spec.contract, audit))]
+            inputFacets=facets.quality_facets(self.table.contract, audit))]
 
     def _quarantine(self, batch: StagedBatch) -> list[OutputDataset]:
         if batch.quarantine_path is None:
             return []
-        table = naming.quarantine_table(self.zone, self.spec.ref)
+        table = naming.quarantine_table(self.zone, self.table.ref)
         return [OutputDataset(table.namespace, table.name, facets={
             "documentation": facets.documentation(
-                f"Rows of {self.spec.ref.schema}.{self.spec.ref.table} its contract rejected, "
+                f"Rows of {self.table.ref.schema}.{self.table.ref.table} its contract rejected, "
                 "each with the rule, column and reason"),
             "dataSource": facets.data_source(table.namespace),
         }, outputFacets=facets.output_statistics(batch.rejected))]
@@ -176,14 +184,14 @@ class ExtractionLineage:
         return run_facets
 
     def _job(self) -> Job:
-        owner = self.spec.contract.owner
+        owner = self.table.contract.owner
         return Job(namespace=NAMESPACE, name=self.job_name, facets={
             "jobType": job_type_job.JobTypeJobFacet(
                 processingType="BATCH", integration="DAGSTER", jobType="ASSET",
                 producer=PRODUCER),
             "documentation": documentation_job.DocumentationJobFacet(
-                description=f"Extracts {self.spec.source_label} into "
-                f"{self.spec.ref.schema}.{self.spec.ref.table}: staged, audited against its "
+                description=f"Extracts {self.table.source_label} into "
+                f"{self.table.ref.schema}.{self.table.ref.table}: staged, audited against its "
                 "contract, then published or blocked (write-audit-publish).", producer=PRODUCER),
             "ownership": ownership_job.OwnershipJobFacet(
                 owners=[ownership_job.Owner(name=f"team:{owner.team}", type="MAINTAINER")],
@@ -218,16 +226,15 @@ class ExtractionLineage:
             getattr(self.log, level)(message)
 
 
-def extraction_lineage(context: Any, resource: LineageResource, spec: ExtractionSpec,
-                       zone: RawZone, source: Callable[[], DatasetId], *,
-                       job_name: str | None = None,
-                       secrets: Iterable[str] = ()) -> ExtractionLineage:
+def extraction_lineage(context: Any, resource: LineageResource, table: ExtractedTable,
+                       zone: RawZone, source: Callable[[], DatasetId], *, job_name: str,
+                       secrets: Iterable[str | None] = ()) -> ExtractionLineage:
     """The lineage of the extraction `context` runs (an asset's or an op's context)."""
     run = context.run
     return ExtractionLineage(
-        emitter=resource.emitter(), job_name=job_name or spec.name, spec=spec, zone=zone,
+        emitter=resource.emitter(), job_name=job_name, table=table, zone=zone,
         source=source, dagster_run_id=run.run_id, dagster_job=run.job_name,
         tags=dict(run.tags), log=context.log, secrets=tuple(s for s in secrets if s))
 
 
-__all__ = ["ExtractionLineage", "extraction_lineage", "scrub"]
+__all__ = ["ExtractedTable", "ExtractionLineage", "extraction_lineage", "scrub"]

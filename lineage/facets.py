@@ -29,7 +29,7 @@ from checks.gx_audit import CHECK_NAME as QUALITY_CHECK
 from checks.pandera_audit import CHECK_NAME as SCHEMA_CHECK
 from contracts.base import Contract
 from contracts.derive import sql_type
-from lineage.emitter import PRODUCER
+from lineage.naming import PRODUCER
 
 TAG_SOURCE = "CONTRACT"  # where a PII tag comes from: the table's contract
 

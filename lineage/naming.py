@@ -16,8 +16,10 @@ from urllib.parse import urlsplit
 from openlineage.client.naming.dataset import LocalFileSystem, Postgres
 from psycopg.conninfo import conninfo_to_dict
 
-from lineage.emitter import NAMESPACE
 from resources.raw_zone import RawZone, TableRef
+
+NAMESPACE = "commerce-governance"  # the namespace of every job this platform runs
+PRODUCER = "https://github.com/commerce-governance/platform/lineage"  # on every event and facet
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,8 @@ def staged_batches(zone: RawZone, ref: TableRef) -> DatasetId:
 
 
 __all__ = [
+    "NAMESPACE",
+    "PRODUCER",
     "DatasetId",
     "bigcommerce_endpoint",
     "job_name",

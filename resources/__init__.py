@@ -7,10 +7,10 @@ import os
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from lineage.resource import LineageResource
 from resources.alerts import OPTIONAL_ENV, AlertsResource
 from resources.bigcommerce import BigCommerceResource
 from resources.environment import DataDir, environment
+from resources.lineage import LineageResource
 from resources.postgres import PostgresResource
 from resources.raw_zone import RawZoneResource
 from resources.transformer import dbt_executable, dbt_target, transformer_project

@@ -20,7 +20,7 @@ from pydantic import Field
 from assets.transformer.metadata import model_metadata
 from assets.transformer.translator import GovernanceTranslator
 from lineage.dbt import emit_dbt_run
-from lineage.resource import LineageResource
+from resources.lineage import LineageResource
 from resources.raw_zone import RawZoneResource, warehouse_lock
 from resources.transformer import check_profile, dbt_target, manifest_path
 

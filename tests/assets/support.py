@@ -7,8 +7,8 @@ from pathlib import Path
 import psycopg
 
 from assets import EXTRACTION_SPECS
-from lineage.resource import LineageResource
 from resources.bigcommerce import BigCommerceResource
+from resources.lineage import LineageResource
 from resources.postgres import PostgresResource
 from resources.raw_zone import RawZone, RawZoneResource, TableRef
 from sandbox.bigcommerce.app import SandboxConfig

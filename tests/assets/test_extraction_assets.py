@@ -135,7 +135,7 @@ KILLABLE = """
 import json, sys
 import dagster as dg
 from assets import EXTRACTION_ASSETS
-from lineage.resource import LineageResource
+from resources.lineage import LineageResource
 from resources.bigcommerce import BigCommerceResource
 from resources.postgres import PostgresResource
 from resources.raw_zone import RawZoneResource

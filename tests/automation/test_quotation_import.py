@@ -6,7 +6,7 @@ import csv
 import json
 
 from automation.quotation_import import import_quotation_file
-from lineage.resource import LineageResource
+from resources.lineage import LineageResource
 from resources.raw_zone import RawZoneResource
 from tests.assets.support import zone_ref
 

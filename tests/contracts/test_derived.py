@@ -16,7 +16,7 @@ from assets.transformer.sources import rendered
 from assets.wise import QUOTATIONS
 from checks import CHECK_NAMES
 from contracts import CONTRACTS, contract_for
-from lineage.resource import LineageResource
+from resources.lineage import LineageResource
 from resources.postgres import PostgresResource
 from resources.raw_zone import RawZone, RawZoneResource
 from resources.transformer import manifest_path, transformer_project

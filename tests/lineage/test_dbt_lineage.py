@@ -21,9 +21,8 @@ from assets import defs as asset_defs
 from cli.__main__ import main as cli_main
 from cli.lineage import LineageGraph
 from lineage.dbt import GIVE_UP_AFTER, dbt_events, emit_dbt_run
-from lineage.emitter import NAMESPACE, LineageEmitter
-from lineage.naming import warehouse_table
-from lineage.resource import LineageResource
+from lineage.naming import NAMESPACE, warehouse_table
+from resources.lineage import LineageEmitter, LineageResource
 from resources.transformer import TRANSFORMER_DIR
 from sandbox.bigcommerce.server import running_sandbox
 from tests.assets.support import pipeline_resources, sandbox_config

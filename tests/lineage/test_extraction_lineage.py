@@ -18,10 +18,10 @@ import psycopg
 import pytest
 
 from assets import EXTRACTION_ASSETS
-from lineage.emitter import NAMESPACE
 from lineage.extraction import SCHEDULED_TAG
-from lineage.resource import LineageResource
+from lineage.naming import NAMESPACE
 from resources.bigcommerce import BigCommerceResource
+from resources.lineage import LineageResource
 from resources.postgres import PostgresResource
 from sandbox.bigcommerce.server import running_sandbox
 from tests.assets.support import extraction_resources, lineage_file, sandbox_config

@@ -22,8 +22,8 @@ from checks.policy import decide
 from contracts import CONTRACTS
 from contracts.base import Expectation
 from lineage import facets, naming
-from lineage.emitter import NAMESPACE, PRODUCER
 from lineage.extraction import scrub
+from lineage.naming import NAMESPACE, PRODUCER
 from resources.raw_zone import RawZone, TableRef
 from resources.transformer import manifest_path, transformer_project
 from tests.checks.test_audits import contract, records

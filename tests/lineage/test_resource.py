@@ -16,8 +16,8 @@ import pytest
 from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
 from openlineage.client.uuid import generate_new_uuid
 
-from lineage.emitter import NAMESPACE, PRODUCER
-from lineage.resource import HTTP_RETRY, LineageResource
+from lineage.naming import NAMESPACE, PRODUCER
+from resources.lineage import HTTP_RETRY, LineageResource
 from tests.lineage.marquez import running_marquez
 from tests.lineage.spec import validate_event
 

@@ -1,4 +1,9 @@
-"""Where lineage goes, as a Dagster resource: a JSON-lines file, Marquez over HTTP, both or none.
+"""Where lineage goes: the emitter every event leaves through, and its Dagster resource (a
+JSON-lines file, Marquez over HTTP, both or none). What the events say is `lineage/`'s job.
+
+Lineage must never fail or slow a run: `emit` never raises, each transport has a short timeout
+and no retry storm, and every failure is logged (without URLs' secrets) and counted, so a run
+can report "lineage: 41 sent, 3 failed" instead of dying on a Marquez outage.
 
 Everything is configured here, in code. The client is never left to find its own settings:
 `openlineage-python` would merge an `openlineage.yml` from the working directory (or
@@ -10,17 +15,61 @@ them. `_CodeConfiguredClient` switches those sources off.
 from __future__ import annotations
 
 import logging
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from openlineage.client import OpenLineageClient
+from openlineage.client.event_v2 import RunEvent
 from openlineage.client.transport import get_default_factory
 from openlineage.client.transport.composite import CompositeConfig, CompositeTransport
 from openlineage.client.transport.transport import Transport
 from pydantic import Field
 
-from lineage.emitter import LineageDeliveryError, LineageEmitter
+LOG = logging.getLogger("commerce_governance.lineage")
+
+
+class LineageDeliveryError(RuntimeError):
+    """Some transport did not take the event. The message names transports and error types
+    only: a transport's own error text may quote its URL, which can carry credentials."""
+
+
+def _reason(error: Exception) -> str:
+    return str(error) if isinstance(error, LineageDeliveryError) else type(error).__name__
+
+
+@dataclass
+class LineageEmitter:
+    """Sends events through `client` (None: lineage disabled); counts what happened."""
+
+    client: OpenLineageClient | None
+    sent: int = 0
+    failed: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def emit(self, event: RunEvent) -> bool:
+        """True when every transport took the event; never raises."""
+        if self.client is None:
+            return False
+        try:
+            self.client.emit(event)
+        except Exception as error:  # a lineage outage must not become a pipeline outage
+            with self._lock:
+                self.failed += 1
+            kind = getattr(event.eventType, "value", event.eventType)
+            LOG.warning("lineage %s event for job %s not delivered: %s", kind, event.job.name,
+                        _reason(error))
+            return False
+        with self._lock:
+            self.sent += 1
+        return True
+
+    def summary(self) -> str:
+        """For the run log: "lineage: 2 sent, 0 failed"."""
+        return f"lineage: {self.sent} sent, {self.failed} failed"
+
 
 ENDPOINT = "api/v1/lineage"  # Marquez's ingest path
 # The client's default is 5 retries with backoff (~9 s per event when the endpoint is down).
@@ -35,8 +84,6 @@ HTTP_RETRY = {
     "status_forcelist": [502, 503, 504],
     "allowed_methods": ["POST"],
 }
-
-LOG = logging.getLogger("commerce_governance.lineage")
 
 
 class _CodeConfiguredClient(OpenLineageClient):
@@ -124,4 +171,4 @@ class LineageResource(dg.ConfigurableResource):
             return LineageEmitter(None, failed=1)
 
 
-__all__ = ["ENDPOINT", "HTTP_RETRY", "LineageResource"]
+__all__ = ["ENDPOINT", "HTTP_RETRY", "LineageDeliveryError", "LineageEmitter", "LineageResource"]
