@@ -2,8 +2,8 @@
 
 An extraction streams records into a staged batch (`Extraction.add`), then `finish` audits the
 sealed batch against the table's contract (`checks.audit`): it yields the two blocking check
-results, then publishes the batch (its rejected rows to quarantine) or, when the contract
-blocks it, publishes only the quarantine and fails the step. Any error on the way abandons
+results, then publishes the batch (its quarantined rows to the quarantine zone) or, when the
+contract blocks it, publishes only the quarantine and fails the step. Any error on the way abandons
 the batch, so the table dbt reads never shows part of a run. With an `ExtractionLineage`, each
 step is reported too: START on entry, then COMPLETE, FAIL (blocked or crashed) or ABORT.
 """
@@ -118,12 +118,12 @@ class Extraction:
             else:
                 if held:  # the quarantine keeps the record whole, as it came
                     parsed = replace(parsed, raw=to_json(original))
-                self.staging.rejects_by_rule[parsed.rule] += 1
-                self.staging.reject_columns[parsed.rule] = parsed.column
-                keys = self.staging.reject_keys.setdefault(parsed.rule, [])
+                self.staging.quarantined_by_rule[parsed.rule] += 1
+                self.staging.quarantined_columns[parsed.rule] = parsed.column
+                keys = self.staging.quarantined_keys.setdefault(parsed.rule, [])
                 if len(keys) < 5:
                     keys.append(parsed.pk)
-                self.batch.reject(
+                self.batch.quarantine(
                     rule=parsed.rule,
                     column=parsed.column,
                     reason=parsed.reason,
@@ -147,7 +147,7 @@ class Extraction:
             self._last_progress = now
             self.context.log.info(
                 f"progress {self.spec.name}: {self.pages} pages, {self.batch.rows} rows, "
-                f"{self.batch.rejected} quarantined, {now - self.started:.0f} s"
+                f"{self.batch.quarantined} quarantined, {now - self.started:.0f} s"
             )
 
     def finish(self, source_stats: dict[str, Any]) -> Iterator[Any]:
@@ -182,7 +182,7 @@ class Extraction:
         metadata = self._metadata(source_stats, audit)
         self.context.log.info(
             f"{self.spec.name}: published {self.batch.rows} rows, quarantined "
-            f"{self.batch.rejected}, in {metadata['seconds']} s"
+            f"{self.batch.quarantined}, in {metadata['seconds']} s"
         )
         yield dg.MaterializeResult(metadata=metadata)
 
@@ -191,7 +191,7 @@ class Extraction:
         quarantine = self.batch.quarantine_path
         return {
             "dagster/row_count": self.batch.rows,
-            "rows_quarantined": self.batch.rejected,
+            "rows_quarantined": self.batch.quarantined,
             "quarantined_by_rule": audit.quarantined_by_rule,
             **source_stats,
             "pages": self.pages,

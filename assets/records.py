@@ -1,8 +1,8 @@
 """Structural parsing of extracted records: what every batch must satisfy before any contract.
 
 A record is publishable when it is a JSON object with an integer primary key and, where the
-source has one, a parseable modification time. Anything else is rejected with the rule it
-broke and kept whole for the quarantine zone: a bad record is never dropped silently and never
+source has one, a parseable modification time. Anything else is quarantined with the rule
+it broke and kept whole for the quarantine zone: a bad record is never dropped silently and never
 crashes the run. Contract rules (types, formats, ranges) are the audits' job, not this one's.
 """
 
@@ -34,7 +34,7 @@ class Parsed:
 
 
 @dataclass(frozen=True)
-class Rejected:
+class Quarantined:
     rule: str
     column: str | None
     reason: str
@@ -64,31 +64,31 @@ def _lookup(record: dict[str, Any], path: str) -> tuple[bool, Any]:
     return True, value
 
 
-def parse_record(record: Any, shape: RecordShape) -> Parsed | Rejected:
+def parse_record(record: Any, shape: RecordShape) -> Parsed | Quarantined:
     """Check one record's structure; never raises."""
     raw = to_json(record)
     if not isinstance(record, dict):
-        return Rejected(
+        return Quarantined(
             "record_is_object", None, f"expected a JSON object, got {_kind(record)}", raw
         )
     found, pk = _lookup(record, shape.primary_key)
     if not found or pk is None:
         reason = f"primary key {shape.primary_key!r} is missing"
-        return Rejected("primary_key_present", shape.primary_key, reason, raw)
+        return Quarantined("primary_key_present", shape.primary_key, reason, raw)
     if not isinstance(pk, int) or isinstance(pk, bool):
         reason = f"primary key {shape.primary_key!r} is not an integer: {pk!r}"[:300]
-        return Rejected("primary_key_integer", shape.primary_key, reason, raw)
+        return Quarantined("primary_key_integer", shape.primary_key, reason, raw)
     modified_at = None
     if shape.modified_field is not None and shape.modified_format is not None:
         found, value = _lookup(record, shape.modified_field)
         if not found or value is None:
             reason = f"modification time {shape.modified_field!r} is missing"
-            return Rejected("modified_at_present", shape.modified_field, reason, raw, pk)
+            return Quarantined("modified_at_present", shape.modified_field, reason, raw, pk)
         try:
             modified_at = parse_time(value, shape.modified_format)
         except ValueError as error:
             reason = f"{shape.modified_field}: {error}"[:300]
-            return Rejected("modified_at_parseable", shape.modified_field, reason, raw, pk)
+            return Quarantined("modified_at_parseable", shape.modified_field, reason, raw, pk)
     return Parsed(pk, modified_at, raw)
 
 

@@ -30,7 +30,7 @@ class QuotationFileConfig(dg.Config):
 
 def _typed(row: dict[str, str]) -> dict[str, Any]:
     """CSV text to the shapes the PostgreSQL extraction produces; a value that does not convert
-    is kept as text, so the structural audit rejects the row with its reason."""
+    is kept as text, so the structural audit quarantines the row with its reason."""
     record: dict[str, Any] = dict(row)
     for column in INTEGER_COLUMNS:
         value = (row.get(column) or "").strip()

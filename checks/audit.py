@@ -3,7 +3,7 @@
 This is the "audit" of write-audit-publish. It reads the sealed rows file, runs the Pandera
 contract and then the GX suite (which needs the batch typed, so it does not run on a batch
 whose shape is wrong and reports that instead), decides by the contract's policy, and moves
-every rejected row into the batch's rejects. Publishing or blocking is the caller's move.
+every row it quarantines into the batch's quarantine. Publishing or blocking is the caller's move.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from checks.frame import frame_from_batch
 from checks.gx_audit import CHECK_NAME as GX_CHECK
 from checks.gx_audit import gx_audit
 from checks.pandera_audit import pandera_audit, structural_findings
-from checks.policy import Rejection, Verdict, blocked_rejections, decide
+from checks.policy import QuarantineReason, Verdict, blocked_quarantine, decide
 from checks.report import check_result
 from contracts import contract_for
 from contracts.base import Contract
@@ -58,13 +58,13 @@ def _null_counts(data: pd.DataFrame, contract: Contract) -> dict[str, int]:
 
 @dataclass
 class Staging:
-    """What the extraction learnt while staging a batch, for its audit: records the parser
-    rejected (counts, columns and a few keys per rule), fields held back as unclassified (and
+    """What the extraction learnt while staging a batch, for its audit: records quarantined
+    while parsing (counts, columns and a few keys per rule), fields held back as unclassified (and
     those the table held before), and parents held for reasons outside the batch."""
 
-    rejects_by_rule: Counter = field(default_factory=Counter)
-    reject_columns: dict[str, str | None] = field(default_factory=dict)
-    reject_keys: dict[str, list] = field(default_factory=dict)
+    quarantined_by_rule: Counter = field(default_factory=Counter)
+    quarantined_columns: dict[str, str | None] = field(default_factory=dict)
+    quarantined_keys: dict[str, list] = field(default_factory=dict)
     drift: Drift | None = None
     seen_before: set[str] = field(default_factory=set)
     parents_out: dict[str, dict[int, str]] = field(default_factory=dict)
@@ -72,12 +72,12 @@ class Staging:
 
 def audit_batch(contract: Contract, batch: StagedBatch, asset_key: dg.AssetKey,
                 staging: Staging) -> BatchAudit:
-    """Audit `batch` and quarantine what the contract's policy rejects."""
+    """Audit `batch` and quarantine the rows the contract's policy sets aside."""
     frame = frame_from_batch(batch.seal_rows(), contract)
     schema, typed = pandera_audit(contract, frame)
-    structural = staging.rejects_by_rule
-    schema.findings = structural_findings(structural, staging.reject_columns,
-                                          staging.reject_keys) + schema.findings
+    structural = staging.quarantined_by_rule
+    schema.findings = structural_findings(structural, staging.quarantined_columns,
+                                          staging.quarantined_keys) + schema.findings
     schema.rows_audited += sum(structural.values())  # every record read, parsed or not
     held: dict[str, str] = {}
     drift = staging.drift
@@ -92,14 +92,14 @@ def audit_batch(contract: Contract, batch: StagedBatch, asset_key: dg.AssetKey,
         quality = AuditResult(GX_CHECK, frame.rows, error="not run: the batch does not match "
                               "its schema contract (see schema_contract)")
     results = [schema, quality]
-    verdict = decide(contract, results, batch.rows, batch.rejected)
-    rejections = dict(verdict.quarantine)
+    verdict = decide(contract, results, batch.rows, batch.quarantined)
+    quarantine = dict(verdict.quarantine)
     families = []
     if contract.parents and verdict.outcome != "blocked":
-        verdict, families = _hold_families(contract, frame.data, results, verdict, rejections,
+        verdict, families = _hold_families(contract, frame.data, results, verdict, quarantine,
                                            staging.parents_out)
     if verdict.outcome == "blocked":
-        rejections = blocked_rejections(results, verdict, list(frame.data.index))
+        quarantine = blocked_quarantine(results, verdict, list(frame.data.index))
         families = hold_whole_batch(contract, frame.data, f"the {contract.qualified_name} "
                                     f"batch {batch.batch_id} was blocked")
     sample = typed if typed is not None else frame.data
@@ -110,17 +110,17 @@ def audit_batch(contract: Contract, batch: StagedBatch, asset_key: dg.AssetKey,
               for result in results]
     frame_rows = frame.rows
     del frame, typed, sample
-    batch.quarantine_rows(rejections)
-    by_rule = Counter(structural) + Counter(rejection.rule for rejection in rejections.values())
+    batch.quarantine_rows(quarantine)
+    by_rule = Counter(structural) + Counter(why.rule for why in quarantine.values())
     return BatchAudit(verdict, results, checks, dict(by_rule), nulls, frame_rows, families)
 
 
 def _hold_families(contract: Contract, data: pd.DataFrame, results: list[AuditResult],
-                   verdict: Verdict, rejections: dict[int, Rejection],
+                   verdict: Verdict, quarantine: dict[int, QuarantineReason],
                    parents_out: dict[str, dict[int, str]]) -> tuple[Verdict, list[FamilyHolds]]:
     """Hold the families of quarantined rows (`checks.families`): the held rows join the
     quarantine and the schema check's findings; too many held parents block the batch."""
-    families = hold_families(contract, data, rejections, parents_out)
+    families = hold_families(contract, data, quarantine, parents_out)
     limits = {f.relation.parent: contract_for(*f.relation.parent.split(".")).max_quarantine_fraction
               for f in families}
     too_many = over_parent_limit(families, limits)
@@ -130,7 +130,7 @@ def _hold_families(contract: Contract, data: pd.DataFrame, results: list[AuditRe
         return blocked, families
     said = []
     for family in families:
-        rejections.update(family.children_held)
+        quarantine.update(family.children_held)
         for rule in sorted({r.rule for r in family.children_held.values()}):
             rows = sorted(row for row, r in family.children_held.items() if r.rule == rule)
             results[0].findings.append(Finding(

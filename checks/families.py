@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from checks.policy import Rejection
+from checks.policy import QuarantineReason
 from contracts.base import Contract, Relation
 
 HELD_WITH_CHILD = "held_with_child"
@@ -33,7 +33,7 @@ class FamilyHolds:
     relation: Relation
     parents_held: dict[int, tuple[str, str]] = field(default_factory=dict)  # key: (rule, why)
     parents_clean: set[int] = field(default_factory=set)
-    children_held: dict[int, Rejection] = field(default_factory=dict)  # staged row -> why
+    children_held: dict[int, QuarantineReason] = field(default_factory=dict)  # staged row -> why
 
     def summary(self) -> str:
         return (f"{len(self.parents_held)} {self.relation.parent} held with "
@@ -45,9 +45,10 @@ def _keys(data: pd.DataFrame, column: str) -> pd.Series:
         if column in data.columns else pd.Series(pd.NA, index=data.index, dtype="Int64")
 
 
-def hold_families(contract: Contract, data: pd.DataFrame, rejections: Mapping[int, Rejection],
+def hold_families(contract: Contract, data: pd.DataFrame,
+                  quarantine: Mapping[int, QuarantineReason],
                   parents_out: Mapping[str, Mapping[int, str]]) -> list[FamilyHolds]:
-    """`data`: the batch's staged rows (index `_row`); `rejections`: the rows quarantined on
+    """`data`: the batch's staged rows (index `_row`); `quarantine`: the rows quarantined on
     their own; `parents_out`: per parent table, keys held for reasons outside this batch
     (their newest version quarantined, or their children gone) with why."""
     families = []
@@ -55,24 +56,24 @@ def hold_families(contract: Contract, data: pd.DataFrame, rejections: Mapping[in
         keys = _keys(data, relation.column)
         family = FamilyHolds(relation)
         outside = parents_out.get(relation.parent, {})
-        for row, rejection in rejections.items():
+        for row, why in quarantine.items():
             key = keys.get(row)
             if key is not None and not pd.isna(key) and int(key) not in family.parents_held:
                 family.parents_held[int(key)] = (
-                    HELD_WITH_CHILD, f"{contract.table} row {row} broke {rejection.rule}"
-                    + (f" on {rejection.column}" if rejection.column else ""))
+                    HELD_WITH_CHILD, f"{contract.table} row {row} broke {why.rule}"
+                    + (f" on {why.column}" if why.column else ""))
         for key, why in outside.items():
             family.parents_held.setdefault(key, (HELD_WITH_CHILD, why))
         for row, key in keys.items():
-            if pd.isna(key) or row in rejections:
+            if pd.isna(key) or row in quarantine:
                 continue
             key = int(key)
             if key in outside:
-                family.children_held[row] = Rejection(
+                family.children_held[row] = QuarantineReason(
                     "family", HELD_WITH_PARENT, relation.column,
                     f"held with {relation.parent} {key}: {outside[key]}"[:300])
             elif key in family.parents_held:
-                family.children_held[row] = Rejection(
+                family.children_held[row] = QuarantineReason(
                     "family", HELD_WITH_SIBLING, relation.column,
                     f"held with {relation.parent} {key}: {family.parents_held[key][1]}"[:300])
             else:

@@ -1,12 +1,13 @@
 """The one shape every audit result takes, whichever tool found it.
 
-Pandera's failure cases, Great Expectations' unexpected values and the structural parser's
-rejects all become `Finding`s: a rule, the column it reads, how many rows broke it, which
+Pandera's failure cases, Great Expectations' unexpected values and the records the structural
+parser quarantined all become `Finding`s: a rule, the column it reads, how many rows broke it, which
 staged rows (so they can be quarantined), and a few example values (masked before any of
 them is shown). The `level` decides what a finding does to the batch:
 
-- `schema`: the batch's shape is wrong (a missing, unknown or retyped column, a batch-level
-  expectation such as the row count, a rule that could not be evaluated): the batch is blocked;
+- `batch`: the batch as a whole is wrong: its shape (a missing, unknown or retyped column),
+  a batch-level expectation (the row count, the newest modification time), or a rule that
+  could not be evaluated row by row: the batch is blocked;
 - `row`: these rows are bad: they are quarantined and the rest published, unless there are too
   many of them;
 - `warn`: worth a steward's look (a drifting distribution), but neither blocks nor quarantines.
@@ -17,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Level = Literal["schema", "row", "warn"]
+Level = Literal["batch", "row", "warn"]
 MAX_EXAMPLES = 5
 
 
@@ -43,7 +44,7 @@ class AuditResult:
 
     @property
     def blocking(self) -> list[Finding]:
-        return [finding for finding in self.findings if finding.level == "schema"]
+        return [finding for finding in self.findings if finding.level == "batch"]
 
     @property
     def failing_rows(self) -> set[int]:
@@ -51,7 +52,7 @@ class AuditResult:
 
     @property
     def failing_count(self) -> int:
-        """Rows that broke a row rule: staged rows, plus records the parser rejected (which
+        """Rows that broke a row rule: staged rows, plus records quarantined while parsing (which
         name no staged row), so the figure agrees with the quarantine."""
         unstaged = sum(f.count for f in self.findings if f.level == "row" and not f.rows)
         return len(self.failing_rows) + unstaged

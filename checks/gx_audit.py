@@ -2,7 +2,7 @@
 
 GX is imported here, inside the audit, and never when the code location loads (it takes about
 3 s). The suite runs in an ephemeral context on the batch typed by the schema audit, with the
-contract's derived columns added. Row-level expectations report the staged rows they reject
+contract's derived columns added. Row-level expectations report the staged rows that fail them
 (GX's `unexpected_index_list` is the frame's index, which is the staged row number).
 """
 
@@ -19,7 +19,7 @@ from checks.findings import MAX_EXAMPLES, AuditResult, Finding
 from contracts.base import Contract, Expectation, Recent
 
 CHECK_NAME = "quality_expectations"
-LEVEL_BY_POLICY = {"quarantine": "row", "block": "schema", "warn": "warn"}
+LEVEL_BY_POLICY = {"quarantine": "row", "block": "batch", "warn": "warn"}
 
 
 def _class_name(snake: str) -> str:
@@ -65,7 +65,7 @@ def _finding(expectation: Expectation, outcome: Any) -> Finding:
     rows = [_row_of(entry) for entry in result.get("unexpected_index_list") or []]
     level = LEVEL_BY_POLICY[expectation.on_failure]
     if level == "row" and not rows:
-        level = "schema"  # a batch-level failure cannot be quarantined row by row
+        level = "batch"  # a batch-level failure cannot be quarantined row by row
     count = result.get("unexpected_count")
     if count is None:
         count = len(rows) or 1

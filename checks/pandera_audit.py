@@ -25,16 +25,16 @@ CHECK_NAME = "schema_contract"
 SCHEMA_CHECKS = {"column_in_dataframe", "column_in_schema", "dtype", "coerce_dtype"}
 
 
-def structural_findings(rejects_by_rule: Counter, columns: dict[str, str | None],
+def structural_findings(quarantined_by_rule: Counter, columns: dict[str, str | None],
                         keys: dict[str, list[Any]] | None = None) -> list[Finding]:
-    """Records the parser already rejected (no object, no key, bad modification time). They
+    """Records already quarantined while parsing (no object, no key, bad modification time). They
     were never staged, so they name no staged rows (they are already in the quarantine); their
     examples are the primary keys they had, if any."""
     keys = keys or {}
     return [
         Finding(rule, columns.get(rule), "row", count, f"record structure: {rule}",
                 examples=list(keys.get(rule, ()))[:MAX_EXAMPLES])
-        for rule, count in rejects_by_rule.most_common()
+        for rule, count in quarantined_by_rule.most_common()
     ]
 
 
@@ -46,7 +46,7 @@ def _mismatch_findings(frame: AuditFrame) -> list[Finding]:
                       "the source changed the field's type")
         else:
             reason = f"{miss.count} values of {column!r} are not {miss.expected}"
-        findings.append(Finding("dtype", column, "schema" if miss.wholesale else "row",
+        findings.append(Finding("dtype", column, "batch" if miss.wholesale else "row",
                                 miss.count, reason, rows=miss.rows, examples=miss.examples))
     return findings
 
@@ -71,12 +71,12 @@ def _case_findings(cases: pd.DataFrame) -> list[Finding]:
         if name in {"column_in_dataframe", "column_in_schema"}:
             for missing in group["failure_case"]:
                 verb = "is missing from" if name == "column_in_dataframe" else "is not in"
-                findings.append(Finding(check, str(missing), "schema", 1,
+                findings.append(Finding(check, str(missing), "batch", 1,
                                         f"column {missing!r} {verb} the contract's columns"
                                         if verb == "is not in" else
                                         f"column {missing!r} {verb} the batch"))
             continue
-        level = "schema" if name in SCHEMA_CHECKS or not rows else "row"
+        level = "batch" if name in SCHEMA_CHECKS or not rows else "row"
         count = len(set(rows)) if rows else len(group)
         findings.append(Finding(check, column, level, count,
                                 f"{count} rows of {column!r} fail {check}", rows=sorted(set(rows)),
@@ -98,7 +98,7 @@ def pandera_audit(contract: Contract, frame: AuditFrame) -> tuple[AuditResult, p
         result.findings += _case_findings(errors.failure_cases)
         typed = errors.data
     except pa.errors.SchemaError as error:  # raised for some frame-level failures even if lazy
-        result.findings.append(Finding(str(error.check or "schema"), None, "schema", 1, str(error)))
+        result.findings.append(Finding(str(error.check or "schema"), None, "batch", 1, str(error)))
     except Exception as error:  # a rule that cannot run must fail the check, not pass it
         result.error = f"the Pandera contract could not run: {type(error).__name__}: {error}"
     if result.error or result.blocking:

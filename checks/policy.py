@@ -1,9 +1,9 @@
 """The contract's policy: from the audits' findings to what happens to the batch.
 
-- Any schema-level finding, or an audit that could not run, blocks the batch.
+- Any batch-level finding, or an audit that could not run, blocks the batch.
 - Otherwise the rows that broke a row-level rule are quarantined and the rest published, as
   long as they are at most the contract's `max_quarantine_fraction` of the records read
-  (records the parser rejected count too); above it the whole batch is blocked.
+  (records quarantined while parsing count too); above it the whole batch is blocked.
 
 Each check then reports ERROR if the batch is blocked and it found something, WARN if it found
 something but the batch was published, and passes otherwise.
@@ -21,7 +21,7 @@ Outcome = Literal["passed", "quarantined", "blocked"]
 
 
 @dataclass(frozen=True)
-class Rejection:
+class QuarantineReason:
     """Why one staged row goes to quarantine: the first rule it broke."""
 
     stage: str
@@ -36,23 +36,23 @@ class Verdict:
     summary: str
     records_read: int
     rows_failing: int
-    quarantine: dict[int, Rejection] = field(default_factory=dict)
+    quarantine: dict[int, QuarantineReason] = field(default_factory=dict)
 
     @property
     def failure_fraction(self) -> float:
         return self.rows_failing / self.records_read if self.records_read else 0.0
 
 
-def _first_rejections(results: list[AuditResult]) -> dict[int, Rejection]:
-    rejections: dict[int, Rejection] = {}
+def _first_reasons(results: list[AuditResult]) -> dict[int, QuarantineReason]:
+    quarantine: dict[int, QuarantineReason] = {}
     for result in results:
         for finding in result.findings:
             if finding.level != "row":
                 continue
-            rejection = Rejection(result.check, finding.rule, finding.column, finding.reason)
+            why = QuarantineReason(result.check, finding.rule, finding.column, finding.reason)
             for row in finding.rows:
-                rejections.setdefault(row, rejection)
-    return rejections
+                quarantine.setdefault(row, why)
+    return quarantine
 
 
 def _block_reasons(results: list[AuditResult]) -> list[str]:
@@ -71,12 +71,12 @@ def _rules(results: list[AuditResult]) -> str:
 
 
 def decide(contract: Contract, results: list[AuditResult], rows_staged: int,
-           structural_rejects: int) -> Verdict:
-    """`rows_staged` parsed records are in the batch; `structural_rejects` are already set
+           structural_quarantined: int) -> Verdict:
+    """`rows_staged` parsed records are in the batch; `structural_quarantined` are already set
     aside by the parser (they are in quarantine whatever happens)."""
-    rejections = _first_rejections(results)
-    records = rows_staged + structural_rejects
-    failing = len(rejections) + structural_rejects
+    quarantine = _first_reasons(results)
+    records = rows_staged + structural_quarantined
+    failing = len(quarantine) + structural_quarantined
     reasons = _block_reasons(results)
     fraction = failing / records if records else 0.0
     if not reasons and fraction > contract.max_quarantine_fraction:
@@ -86,12 +86,12 @@ def decide(contract: Contract, results: list[AuditResult], rows_staged: int,
             f"{contract.max_quarantine_fraction:.0%}"
         )
     if reasons:
-        return Verdict("blocked", "; ".join(reasons), records, failing, rejections)
+        return Verdict("blocked", "; ".join(reasons), records, failing, quarantine)
     if failing:
         summary = (f"{failing} of {records} records ({fraction:.1%}) quarantined "
                    f"({_rules(results)}), within the limit of "
                    f"{contract.max_quarantine_fraction:.0%}; the rest published")
-        return Verdict("quarantined", summary, records, failing, rejections)
+        return Verdict("quarantined", summary, records, failing, quarantine)
     return Verdict("passed", f"all {records} records passed", records, 0)
 
 
@@ -99,19 +99,20 @@ BATCH_BLOCKED = "batch_blocked"
 MISSING_COLUMN = "column_in_dataframe"  # Pandera's rule for a column no record has
 
 
-def blocked_rejections(results: list[AuditResult], verdict: Verdict,
-                       rows: list[int]) -> dict[int, Rejection]:
+def blocked_quarantine(results: list[AuditResult], verdict: Verdict,
+                       rows: list[int]) -> dict[int, QuarantineReason]:
     """For a blocked batch every staged row goes to quarantine, each with a true reason: the
-    row rule it broke, else a schema finding true of it (a column retyped in every record, or
+    row rule it broke, else a batch-level finding true of it (a column retyped in every record, or
     missing from every record), else `batch_blocked` with why the batch was, for a row that
     broke nothing itself."""
-    rejections = dict(verdict.quarantine)
+    quarantine = dict(verdict.quarantine)
     for result in results:
         for finding in result.blocking:
-            rejection = Rejection(result.check, finding.rule, finding.column, finding.reason)
+            why = QuarantineReason(result.check, finding.rule, finding.column, finding.reason)
             for row in rows if finding.rule == MISSING_COLUMN else finding.rows:
-                rejections.setdefault(row, rejection)
-    held = Rejection("policy", BATCH_BLOCKED, None, f"batch blocked: {verdict.summary}"[:300])
+                quarantine.setdefault(row, why)
+    held = QuarantineReason("policy", BATCH_BLOCKED, None,
+                            f"batch blocked: {verdict.summary}"[:300])
     for row in rows:
-        rejections.setdefault(row, held)
-    return rejections
+        quarantine.setdefault(row, held)
+    return quarantine

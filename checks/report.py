@@ -40,7 +40,7 @@ def _rules_table(result: AuditResult, pii: dict[str, str]) -> tuple[str, list[di
             ", ".join(examples))) + " |")
     if result.error:
         lines.append(f"| audit_error | | schema | | {_cell(result.error[:200])} |")
-        summary.append({"rule": "audit_error", "column": None, "level": "schema", "count": 0,
+        summary.append({"rule": "audit_error", "column": None, "level": "batch", "count": 0,
                         "examples": [result.error[:200]]})
     return "\n".join(lines), summary
 
@@ -51,7 +51,7 @@ def _sample(result: AuditResult, frame: pd.DataFrame | None, contract: Contract,
     lines = ["| row | key | rule | column | value |", "|---|---|---|---|---|"]
     shown = 0
     for finding in result.findings:
-        if finding.level == "row" and not finding.rows:  # rejected while parsing: no staged row
+        if finding.level == "row" and not finding.rows:  # quarantined while parsing: no staged row
             for key in finding.examples[: MAX_SAMPLE_ROWS - shown]:
                 lines.append("| " + " | ".join(_cell(part) for part in (
                     "(parse)", str(key), finding.rule, finding.column or "", "")) + " |")

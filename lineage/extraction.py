@@ -7,7 +7,7 @@ as input facets of the staged batch (the dataset the audit read), rather than as
 and a blocked batch needs no second run to explain it.
 
 A blocked batch never appears as a published output: its FAIL event lists only the quarantine
-table (where its rejected rows did land). Lineage never fails or slows a run: every event is
+table (where its quarantined rows did land). Lineage never fails or slows a run: every event is
 built and sent inside a guard, and messages are scrubbed of credentials before they leave.
 """
 
@@ -159,10 +159,10 @@ class ExtractionLineage:
         table = naming.quarantine_table(self.zone, self.table.ref)
         return [OutputDataset(table.namespace, table.name, facets={
             "documentation": facets.documentation(
-                f"Rows of {self.table.ref.schema}.{self.table.ref.table} its contract rejected, "
+                f"Rows of {self.table.ref.schema}.{self.table.ref.table} its contract quarantined, "
                 "each with the rule, column and reason"),
             "dataSource": facets.data_source(table.namespace),
-        }, outputFacets=facets.output_statistics(batch.rejected))]
+        }, outputFacets=facets.output_statistics(batch.quarantined))]
 
     def _run_facets(self, error: str | None) -> dict:
         run_facets: dict[str, Any] = {

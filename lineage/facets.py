@@ -148,7 +148,7 @@ def assertions_of(contract: Contract, audit: BatchAudit) -> list[dqa.Assertion]:
                 severity=severity, expected="0", actual="0", content=content,
                 contentType="json" if content else None, params={"check": check, "unit": "rows"},
             ))
-    for check, rest in findings.items():  # structural rejects, unknown or missing columns
+    for check, rest in findings.items():  # quarantined while parsing, unknown or missing columns
         assertions += [_failed(check, finding, blocked, audit.rows_audited) for finding in rest]
     assertions += [
         dqa.Assertion(assertion="audit_ran", name=f"{check}.audit_ran", success=False,

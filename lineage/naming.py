@@ -93,7 +93,7 @@ def raw_table(zone: RawZone, ref: TableRef) -> DatasetId:
 
 
 def quarantine_table(zone: RawZone, ref: TableRef) -> DatasetId:
-    """Where rejected rows go, with their rule (`quarantine.<source>__<table>`)."""
+    """Where quarantined rows go, with their rule (`quarantine.<source>__<table>`)."""
     schema, table = ref.quarantine_view.split(".", 1)
     return warehouse_table(zone.warehouse, schema, table)
 

@@ -1,7 +1,7 @@
 """A staged batch: rows streamed into Parquet row groups, published by one atomic rename.
 
 A batch is written under `staging/`, where no reader looks. Publishing renames the finished
-file into `published/` (and its rejects into `quarantine/`), and a rename within one file
+file into `published/` (and its quarantined rows into `quarantine/`), and a rename within one file
 system is atomic: a reader sees the table before the batch or after it, never half of it.
 A crash before `publish()` leaves the published state untouched; the orphan stays in
 `staging/` for inspection.
@@ -65,8 +65,8 @@ UNCLASSIFIED_SCHEMA = pa.schema(
 )
 
 
-class Rejection(Protocol):
-    """Why a staged row is quarantined (see `checks.policy.Rejection`)."""
+class QuarantineReason(Protocol):
+    """Why a staged row is quarantined (see `checks.policy.QuarantineReason`)."""
 
     stage: str
     rule: str
@@ -120,7 +120,7 @@ class StagedBatch:
         self._next_row = 0
         metadata = {"table": ref.qualified_name, "batch_id": batch_id, "run_id": run_id}
         self._rows = _RowGroupWriter(paths.staging(ref, batch_id), BATCH_SCHEMA, metadata)
-        self._rejects: _RowGroupWriter | None = None
+        self._quarantine: _RowGroupWriter | None = None
         self._unclassified: _RowGroupWriter | None = None
         self._metadata = metadata
         self.published_path: Path | None = None
@@ -132,8 +132,8 @@ class StagedBatch:
         return self._rows.rows
 
     @property
-    def rejected(self) -> int:
-        return self._rejects.rows if self._rejects else 0
+    def quarantined(self) -> int:
+        return self._quarantine.rows if self._quarantine else 0
 
     def add(self, pk: int, modified_at: datetime, record_json: str) -> int:
         """Stage one record; returns its row number in the batch."""
@@ -161,7 +161,7 @@ class StagedBatch:
                            "_held_at": datetime.now(UTC), "_pk": pk, "field": field,
                            "json_type": json_type, "value": value_json})
 
-    def reject(
+    def quarantine(
         self,
         *,
         rule: str,
@@ -173,13 +173,13 @@ class StagedBatch:
         row: int | None = None,
     ) -> None:
         """Keep a record that cannot be published, with why, for the quarantine zone."""
-        if self._rejects is None:
-            self._rejects = _RowGroupWriter(
+        if self._quarantine is None:
+            self._quarantine = _RowGroupWriter(
                 self._paths.staging(self.ref, self.batch_id, zone="quarantine"),
                 QUARANTINE_SCHEMA,
                 self._metadata,
             )
-        self._rejects.append(
+        self._quarantine.append(
             {
                 "_batch_id": self.batch_id,
                 "_row": row if row is not None else self._take_row(),
@@ -199,38 +199,38 @@ class StagedBatch:
         return self._next_row
 
     def seal_rows(self) -> Path:
-        """Finish the rows file so an audit can read it; rejects may still be added."""
+        """Finish the rows file so an audit can read it; rows may still be quarantined."""
         self._rows.close()
         return self._rows.path
 
     def seal(self) -> Path:
         """Finish writing; the staged file can then be read (by an audit) but is not visible."""
-        for writer in (self._rows, self._rejects, self._unclassified):
+        for writer in (self._rows, self._quarantine, self._unclassified):
             if writer is not None:
                 writer.close()
         return self._rows.path
 
-    def quarantine_rows(self, rejections: Mapping[int, Rejection]) -> int:
-        """Move the audited rows named by `_row` out of the batch and into its rejects.
+    def quarantine_rows(self, reasons: Mapping[int, QuarantineReason]) -> int:
+        """Move the audited rows named by `_row` out of the batch and into its quarantine.
 
         The rows file is rewritten without them (a row group at a time) and swapped in by
         rename, so a crash leaves either the old file or the new one, never a mix.
         """
-        if not rejections:
+        if not reasons:
             return 0
         path = self.seal_rows()
         kept = _RowGroupWriter(path.with_suffix(".rewrite"), BATCH_SCHEMA, self._metadata)
         moved = 0
         for chunk in pq.ParquetFile(path).iter_batches(batch_size=ROW_GROUP_ROWS):
             for row in chunk.to_pylist():
-                rejection = rejections.get(row["_row"])
-                if rejection is None:
+                why = reasons.get(row["_row"])
+                if why is None:
                     kept.append(row)
                     continue
                 moved += 1
-                self.reject(rule=rejection.rule, column=rejection.column,
-                            reason=rejection.reason, raw=row["record"], pk=row["_pk"],
-                            stage=rejection.stage, row=row["_row"])
+                self.quarantine(rule=why.rule, column=why.column, reason=why.reason,
+                                raw=row["record"], pk=row["_pk"], stage=why.stage,
+                                row=row["_row"])
         kept.close()
         os.replace(kept.path, path)
         self._rows = kept
@@ -239,19 +239,19 @@ class StagedBatch:
 
     def publish(self) -> Path:
         """Make the batch visible atomically. Quarantine first: a crash between the two renames
-        may repeat a reject on the rerun but can never lose one."""
-        self.publish_rejects()
+        may repeat a quarantined row on the rerun but can never lose one."""
+        self.publish_quarantine()
         self.published_path = self._move(self._rows.path)
         return self.published_path
 
-    def publish_rejects(self) -> Path | None:
-        """Move the rejects into the quarantine zone, and the values of unclassified fields into
-        the unclassified zone (also done for a blocked batch)."""
+    def publish_quarantine(self) -> Path | None:
+        """Move the quarantined rows into the quarantine zone, and the values of unclassified
+        fields into the unclassified zone (also done for a blocked batch)."""
         self.seal()
         if self._unclassified is not None and self.unclassified_path is None:
             self.unclassified_path = self._move(self._unclassified.path, zone="unclassified")
-        if self._rejects is not None and self.quarantine_path is None:
-            self.quarantine_path = self._move(self._rejects.path, zone="quarantine")
+        if self._quarantine is not None and self.quarantine_path is None:
+            self.quarantine_path = self._move(self._quarantine.path, zone="quarantine")
         return self.quarantine_path
 
     def abandon(self, reason: str) -> None:

@@ -44,8 +44,8 @@ class TableRef:
         return f"quarantine.{self.source}__{self.table}__unclassified"
 
 
-# Where a batch's parts end up: `published` (what dbt reads), `quarantine` (rows a rule
-# rejected), `unclassified` (values of fields the contract does not name yet, kept until
+# Where a batch's parts end up: `published` (what dbt reads), `quarantine` (rows that broke a
+# rule), `unclassified` (values of fields the contract does not name yet, kept until
 # classified) and `holds` (parents held back with a quarantined child, by the child's batches).
 Zone = Literal["published", "quarantine", "unclassified", "holds"]
 

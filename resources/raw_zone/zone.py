@@ -38,8 +38,8 @@ class RawZone:
         return path
 
     def publish_quarantine(self, batch: StagedBatch) -> Path | None:
-        """Publish only a blocked batch's rejects: the table dbt reads does not change."""
-        path = batch.publish_rejects()
+        """Publish only a blocked batch's quarantine: the table dbt reads does not change."""
+        path = batch.publish_quarantine()
         self.prune_quarantine(batch.ref)
         self.sync_views([batch.ref])
         return path

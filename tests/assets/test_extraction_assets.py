@@ -102,7 +102,8 @@ def test_records_that_do_not_parse_are_quarantined_and_the_rest_published(
 def test_a_batch_that_mostly_fails_to_parse_is_blocked_and_nothing_is_published(
     tmp_path, wise_postgres
 ):
-    """Every order lost its key: the step fails, the raw table stays absent, rejects are kept."""
+    """Every order lost its key: the step fails, the raw table stays absent, the quarantine
+    is kept."""
     fault = {"endpoint": "orders", "kind": "drop_column", "column": "id"}
     with running_sandbox(sandbox_config([fault])) as api:
         resources = extraction_resources(api, wise_postgres, tmp_path)

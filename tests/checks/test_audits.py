@@ -75,7 +75,7 @@ def test_row_failures_under_the_limit_quarantine_those_rows_only():
     frame = frame_from_records(rows, contract())
     result, typed = pandera_audit(contract(), frame)
     assert typed is not None and {f.column for f in result.findings} == {"email", "total"}
-    verdict = decide(contract(), [result], rows_staged=8, structural_rejects=0)
+    verdict = decide(contract(), [result], rows_staged=8, structural_quarantined=0)
     assert verdict.outcome == "quarantined" and set(verdict.quarantine) == {2, 5}
     assert verdict.quarantine[2].rule.startswith("str_matches")
 
@@ -85,7 +85,7 @@ def test_too_many_bad_rows_block_the_batch():
     for _, record in rows[:3]:
         record["total"] = "-1.0000"
     result, _ = pandera_audit(contract(), frame_from_records(rows, contract()))
-    verdict = decide(contract(), [result], rows_staged=8, structural_rejects=0)
+    verdict = decide(contract(), [result], rows_staged=8, structural_quarantined=0)
     assert verdict.outcome == "blocked" and "over the contract's limit of 25%" in verdict.summary
 
 
@@ -146,10 +146,11 @@ def test_a_warn_only_expectation_reports_without_quarantining():
     assert evaluation.metadata["outcome"].value == "warned"  # ...and the steward is told
 
 
-def test_structural_rejects_count_against_the_limit():
+def test_records_quarantined_while_parsing_count_against_the_limit():
     empty = AuditResult("schema_contract", 6, findings=[
         Finding("primary_key_integer", "id", "row", 2, "record structure")])
-    assert decide(contract(), [empty], rows_staged=6, structural_rejects=2).outcome == "quarantined"
+    verdict = decide(contract(), [empty], rows_staged=6, structural_quarantined=2)
+    assert verdict.outcome == "quarantined"
     verdict = decide(contract(max_quarantine_fraction=0.2), [empty], 6, 2)
     assert verdict.outcome == "blocked" and "primary_key_integer" in verdict.summary
 
@@ -175,7 +176,7 @@ def test_an_empty_batch_is_judged_by_its_row_count_only():
     ))
     typed = pandera_audit(suite, frame_from_records([], suite))[1]
     (finding,) = gx_audit(suite, typed).findings
-    assert finding.rule == "expect_table_row_count_to_be_between" and finding.level == "schema"
+    assert finding.rule == "expect_table_row_count_to_be_between" and finding.level == "batch"
 
 
 def test_a_frame_built_in_chunks_keeps_rows_types_and_late_fields(monkeypatch):

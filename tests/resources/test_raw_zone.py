@@ -118,11 +118,11 @@ def test_readers_see_a_batch_whole_or_not_at_all(zone):
     assert seen and all(count % 5_000 == 0 for count in seen), seen
 
 
-def test_rejects_land_in_the_quarantine_view_with_their_rule(zone):
-    """A rejected record is kept whole, with rule, column and reason, queryable in DuckDB."""
+def test_quarantined_records_land_in_the_quarantine_view_with_their_rule(zone):
+    """A quarantined record is kept whole, with rule, column and reason, queryable in DuckDB."""
     batch = zone.stage(CUSTOMERS, run_id="r1")
     batch.add(1, T0, json.dumps({"v": "ok"}))
-    batch.reject(rule="primary_key_integer", column="id", reason="id is not an integer: 'x'",
+    batch.quarantine(rule="primary_key_integer", column="id", reason="id is not an integer: 'x'",
                  raw='{"id": "x"}')
     zone.publish(batch)
     with zone.reader([CUSTOMERS]) as db:
@@ -140,9 +140,9 @@ def test_audited_rows_move_from_the_batch_to_quarantine_with_their_rule(zone):
     for pk in (1, 2, 3):
         batch.add(pk, T0, json.dumps({"v": f"v{pk}"}))
     batch.seal_rows()
-    rejection = SimpleNamespace(stage="schema_contract", rule="not_nullable", column="v",
+    why = SimpleNamespace(stage="schema_contract", rule="not_nullable", column="v",
                                 reason="v is null")
-    assert batch.quarantine_rows({2: rejection}) == 1 and batch.rows == 2
+    assert batch.quarantine_rows({2: why}) == 1 and batch.rows == 2
     zone.publish(batch)
     assert current(zone, CUSTOMERS) == [(1, "v1"), (3, "v3")]
     with zone.reader([CUSTOMERS]) as db:
@@ -154,10 +154,10 @@ def test_audited_rows_move_from_the_batch_to_quarantine_with_their_rule(zone):
 def test_quarantine_older_than_the_retention_is_deleted_on_the_next_publish(tmp_path):
     zone = RawZone(tmp_path / "raw", tmp_path / "w.duckdb", quarantine_retention_days=30)
     old = zone.stage(CUSTOMERS, run_id="r1")
-    old.reject(rule="r", column=None, reason="old", raw="{}")
+    old.quarantine(rule="r", column=None, reason="old", raw="{}")
     zone.publish(old)
     new = zone.stage(CUSTOMERS, run_id="r2")
-    new.reject(rule="r", column=None, reason="new", raw="{}")
+    new.quarantine(rule="r", column=None, reason="new", raw="{}")
     zone.publish(new)
     assert zone.prune_quarantine(CUSTOMERS, now=datetime.now(UTC) + timedelta(days=29)) == []
     expired = zone.prune_quarantine(CUSTOMERS, now=datetime.now(UTC) + timedelta(days=31))
