@@ -1,6 +1,7 @@
 """Read-only PostgreSQL source resource (`WISE_POSTGRES_URL` in production).
 
-Sources are read-only *by construction, on the server side* (DESIGN.md, invariant 7). The layers,
+Sources are read-only *by construction, on the server side* (an invariant of the platform's
+design: a read-only role and read-only sessions, not a scan of the SQL text). The layers,
 strongest first:
 
 1. **A role without write privileges.** The URL must name a non-superuser role holding only

@@ -3,8 +3,9 @@
 `start_postgres(root)` starts (or reuses) the server whose data lives in `root`, creates the
 `wise` database, seeds `point_transaction` and `quotation` once (see `postgres_seed`), and sets
 up `gov_reader`, the role the platform extracts with. That role is read-only on the server side
-(DESIGN.md, invariant 7): it is not a superuser, it holds SELECT on exactly the two source tables
-and nothing else, and its sessions default to read-only transactions as a second layer.
+(the platform's design requires sources read-only by construction): it is not a superuser, it
+holds SELECT on exactly the two source tables and nothing else, and its sessions default to
+read-only transactions as a second layer.
 
 Everything here is idempotent and safe to run from several processes at once (a database-wide
 advisory lock serialises the setup), so every Dagster step process may call it.

@@ -79,7 +79,7 @@ def frames(records) -> dict[str, AuditFrame]:
     }
 
 
-# -- the suites, run with Great Expectations the way NOTES.md describes -----------------------
+# -- the suites, run with Great Expectations in an ephemeral context over the pandas frame --
 
 
 def _resolved(value: Any) -> Any:

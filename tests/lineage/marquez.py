@@ -1,7 +1,7 @@
 """A stand-in for Marquez's ingest endpoint on loopback (shared test helper).
 
 Marquez cannot run on the build machines, so this receiver holds events to the ingest rules it
-enforces (`../shared/interfaces/openlineage-marquez.md`): `POST /api/v1/lineage` answers 201;
+enforces (`tests/lineage/reference/openlineage-marquez.md`): `POST /api/v1/lineage` answers 201;
 400 for JSON it cannot parse or an invalid namespace; 422 when bean validation fails (no
 `eventTime`, `producer`, `run.runId`, job or dataset `namespace`/`name`, or a facet Marquez
 models missing its required fields). The event kind comes from the tail of `schemaURL`.

@@ -1,11 +1,12 @@
 """Hold an event to the official OpenLineage JSON Schemas, offline (shared test helper).
 
-The schemas live in `tests/lineage/openlineage_spec/` (spec 2-0-2 and the facet schemas), a
-copy of `../shared/openlineage-spec/`. They are loaded into a `referencing.Registry` keyed by
-each file's `$id`, so every `$ref` between them resolves with no network. The event is
-validated as a RunEvent (or the kind its `schemaURL` names); the core schema only checks facets
-as BaseFacet, so each facet is then validated on its own, as `{facet_key: facet}` against the
-file its `_schemaURL` names. The format checker makes `uuid` and `date-time` real checks.
+The schemas live in `tests/lineage/openlineage_spec/` (spec 2-0-2 and the facet schemas), the
+official ones as published (where they came from: its README.md). They are loaded into a
+`referencing.Registry` keyed by each file's `$id`, so every `$ref` between them resolves with
+no network. The event is validated as a RunEvent (or the kind its `schemaURL` names); the core
+schema only checks facets as BaseFacet, so each facet is then validated on its own, as
+`{facet_key: facet}` against the file its `_schemaURL` names. The format checker makes `uuid`
+and `date-time` real checks.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 # A copy of the official schemas (Apache-2.0, LICENSE alongside) travels with the tests, so a
-# clean clone anywhere validates offline; it is `../shared/openlineage-spec/` as published.
+# clean clone anywhere validates offline.
 SPEC_DIR = Path(__file__).parent / "openlineage_spec"
 CORE = "https://openlineage.io/spec/2-0-2/OpenLineage.json"
 STANDARD = "https://openlineage.io/spec/"  # facets outside it are custom: core checks only
