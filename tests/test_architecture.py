@@ -14,6 +14,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]  # no import of ours: this test 
 DOC = REPO_ROOT / "docs" / "architecture.md"
 OUTSIDE = {"tests", "run"}  # the tests may import anything; run.py is standard library only
 ARROW = "→"
+MAX_LINES = 300  # a module longer than a few screens holds more than one responsibility
 
 
 def documented_order() -> list[str]:
@@ -66,6 +67,13 @@ def test_packages_import_only_those_before_them():
                     backwards.append(f"{package} -> {imported} ({where})")
     assert not backwards, (f"imports against the order {' → '.join(order)} "
                            f"({DOC.name}): " + "; ".join(backwards))
+
+
+def test_no_application_module_is_over_300_lines():
+    modules = [path for files in top_level_packages().values() for path in files]
+    long = [f"{path.relative_to(REPO_ROOT)} ({lines})" for path in [*modules, REPO_ROOT / "run.py"]
+            if (lines := len(path.read_text().splitlines())) > MAX_LINES]
+    assert not long, f"split by responsibility: {', '.join(long)}"
 
 
 def test_the_check_sees_imports_inside_functions_and_type_checking_blocks(tmp_path):
