@@ -15,9 +15,8 @@ import dagster as dg
 from assets.freshness import freshness_policy
 from assets.records import RecordShape
 from checks import contract_check_specs
-from contracts import contract_for
 from contracts.base import Contract
-from contracts.derive import table_schema, view_columns
+from contracts.derive import record_path, table_schema
 from lineage.extraction import ExtractedTable
 from lineage.naming import DatasetId
 from resources.raw_zone import TableRef
@@ -65,10 +64,11 @@ class ExtractionSpec:
 
     @property
     def ref(self) -> TableRef:
-        parents = tuple((relation.column, _table_ref(contract_for(*relation.parent.split("."))))
+        parents = tuple((record_path(self.contract, relation.column),
+                         TableRef(*relation.parent.split(".")))
                         for relation in self.contract.parents)
         return TableRef(self.contract.source, self.contract.table, snapshot=self.snapshot,
-                        columns=view_columns(self.contract), parents=parents)
+                        parents=parents)
 
     @property
     def raw_table(self) -> str:
@@ -127,7 +127,3 @@ class ExtractionSpec:
             },
         }
 
-
-def _table_ref(contract: Contract) -> TableRef:
-    """A parent table as its children's views read it (relations name only merged tables)."""
-    return TableRef(contract.source, contract.table, columns=view_columns(contract))

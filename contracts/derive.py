@@ -46,7 +46,9 @@ def table_schema(contract: Contract) -> dg.TableSchema:
 
 
 def sql_type(column: Column) -> str:
-    """How the raw view exposes the column (DuckDB): scalars typed, nested values as JSON."""
+    """The field's SQL type (DuckDB's spelling) as dbt's sources and lineage's schema facets
+    document it: scalars typed, nested values as JSON. The raw view itself types nothing (it
+    keeps the record as JSON text); the dbt staging models parse it."""
     dtype = column.dtype.lower()
     if dtype.startswith(("int", "uint")):
         return "BIGINT"
@@ -59,10 +61,7 @@ def sql_type(column: Column) -> str:
     return "JSON"
 
 
-def view_columns(contract: Contract) -> tuple[tuple[str, str, str], ...]:
-    """(column, JSON path, SQL type) for every contract column the raw view projects."""
-    paths = dict(contract.lift)
-    return tuple(
-        (column.name, "$." + paths.get(column.name, column.name), sql_type(column))
-        for column in contract.columns
-    )
+def record_path(contract: Contract, column: str) -> str:
+    """Where a contract column sits inside the staged record, as a JSON path (`$.id`; a lifted
+    column at its nested field, e.g. `$.identity.variant_id`)."""
+    return "$." + dict(contract.lift).get(column, column)

@@ -29,7 +29,9 @@ HEADER = """\
 # dbt reads only these published views, never the staging or quarantine zones: a batch is
 # here only once it passed its contract's audits. Each `<table>` view is the current state
 # (latest version of each key); `<table>__batches` keeps every published batch. The view has
-# the envelope columns, the record as JSON text, and each contract column read out of it.
+# the envelope columns and the record as JSON text; the staging models parse the record. The
+# columns after the envelope are the record's fields as the contract names them (description,
+# type, PII class), documented for dbt's docs and for lineage, not columns of the view.
 """
 # When a batch was extracted: a table is as fresh as its newest published batch.
 LOADED_AT_FIELD = "_extracted_at"

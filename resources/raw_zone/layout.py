@@ -14,16 +14,14 @@ class TableRef:
     """A raw-zone table: `source` and `table` name it, as dbt's sources will (`raw_<source>`).
 
     `snapshot` tables (inventory) are re-read whole on every run: their current view is the
-    latest batch, not a merge of all batches by key. `columns` are (name, JSON path, SQL type)
-    of the record fields the current view projects next to `record` (from the contract).
-    `parents` are (column, parent table) of the relations the contract declares: a row whose
-    parent is held back is left out of the current view with it.
+    latest batch, not a merge of all batches by key. `parents` are (JSON path of the parent's
+    key in `record`, parent table) of the relations the contract declares: a row whose parent
+    is held back is left out of the current view with it.
     """
 
     source: str
     table: str
     snapshot: bool = False
-    columns: tuple[tuple[str, str, str], ...] = field(default=(), compare=False)
     parents: tuple[tuple[str, TableRef], ...] = field(default=(), compare=False)
 
     @property

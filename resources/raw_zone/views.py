@@ -3,7 +3,9 @@
 Per table, `raw_<source>.<table>__batches` is every published batch, kept for audit, and
 `raw_<source>.<table>` is the current state: the latest version of each primary key (by
 modification time, then batch, then position), or for snapshot tables the latest batch.
-Views read the files by glob, so a batch appears the moment its rename lands.
+Views read the files by glob, so a batch appears the moment its rename lands. A view has the
+envelope (`_batch_id`, `_row`, `_run_id`, `_extracted_at`, `_pk`, `_modified_at`) and the
+record as JSON text, nothing more: the dbt staging models are the one parse of `record`.
 
 DuckDB lets one process write a database file at a time, and dbt opens it as a writer. Every
 writer takes `WarehouseLock` first, so a publishing step and a `dbt build` wait for each other
@@ -26,21 +28,6 @@ def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def _projections(ref: TableRef) -> str:
-    """The contract's columns, read out of `record` (nested values stay JSON)."""
-    parts = []
-    for name, path, sql_type in ref.columns:
-        path_sql = "'" + path.replace("'", "''") + "'"
-        if sql_type == "JSON":
-            parts.append(f'json_extract(record, {path_sql}) AS "{name}"')
-        elif sql_type == "VARCHAR":
-            parts.append(f'json_extract_string(record, {path_sql}) AS "{name}"')
-        else:
-            value = f"json_extract_string(record, {path_sql})"
-            parts.append(f'TRY_CAST({value} AS {sql_type}) AS "{name}"')
-    return "".join(", " + part for part in parts)
-
-
 def _not_held(paths: ZonePaths, ref: TableRef) -> list[str]:
     """Conditions leaving out held rows: the table's own held keys (a parent held with its
     child), and rows whose parent is held (`resources.raw_zone.holds`)."""
@@ -48,12 +35,11 @@ def _not_held(paths: ZonePaths, ref: TableRef) -> list[str]:
     own = held_keys_sql(paths, ref)
     if own is not None:
         conditions.append(f"_pk NOT IN ({own})")
-    paths_of = {name: path for name, path, _ in ref.columns}
-    for column, parent in ref.parents:
+    for key_path, parent in ref.parents:
         held = held_keys_sql(paths, parent)
         if held is None:
             continue
-        path = "'" + paths_of.get(column, f"$.{column}").replace("'", "''") + "'"
+        path = "'" + key_path.replace("'", "''") + "'"
         key = f"TRY_CAST(json_extract_string(record, {path}) AS BIGINT)"
         conditions.append(f"({key} IS NULL OR {key} NOT IN ({held}))")
     return conditions
@@ -69,7 +55,7 @@ def view_statements(paths: ZonePaths, ref: TableRef) -> list[str]:
             f"CREATE OR REPLACE VIEW {batches} AS SELECT * FROM "
             f"read_parquet({_quote(paths.glob(ref))}, union_by_name = true)",
         ]
-        select = f"SELECT *{_projections(ref)} FROM {batches}"
+        select = f"SELECT * FROM {batches}"
         kept = _not_held(paths, ref)
         if ref.snapshot:
             current = (f"{select} WHERE _batch_id = (SELECT max(_batch_id) FROM {batches})"
