@@ -15,7 +15,13 @@ import dagster as dg
 import pandas as pd
 
 from checks.drift import Drift
-from checks.families import FamilyHolds, hold_families, hold_whole_batch, over_parent_limit
+from checks.families import (
+    HELD_OVER_LIMIT,
+    FamilyHolds,
+    hold_families,
+    hold_whole_batch,
+    over_parent_limit,
+)
 from checks.findings import AuditResult, Finding
 from checks.frame import frame_from_batch
 from checks.gx_audit import CHECK_NAME as GX_CHECK
@@ -124,7 +130,8 @@ def _hold_families(contract: Contract, data: pd.DataFrame, results: list[AuditRe
     limits = {f.relation.parent: contract_for(*f.relation.parent.split(".")).max_quarantine_fraction
               for f in families}
     too_many = over_parent_limit(families, limits)
-    if too_many is not None:
+    if too_many is not None:  # a batch-level finding, so the check fails saying why
+        results[0].findings.append(Finding(HELD_OVER_LIMIT, None, "batch", 1, too_many))
         blocked = Verdict("blocked", f"{verdict.summary}; {too_many}", verdict.records_read,
                           verdict.rows_failing, verdict.quarantine)
         return blocked, families

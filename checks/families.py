@@ -24,6 +24,7 @@ from contracts.base import Contract, Relation
 HELD_WITH_CHILD = "held_with_child"
 HELD_WITH_SIBLING = "held_with_sibling"
 HELD_WITH_PARENT = "held_with_parent"
+HELD_OVER_LIMIT = "held_parents_over_limit"  # the batch-level finding when too many would wait
 
 
 @dataclass

@@ -102,3 +102,20 @@ def test_orders_whose_lines_are_gone_are_held_until_their_lines_can_be_read(
         visible = {r[0] for r in db.execute(f"SELECT _pk FROM {orders.schema}.{orders.table}")
                    .fetchall()}
     assert not visible & gone and visible
+
+
+def test_holding_more_parents_than_their_limit_allows_blocks_the_child_batch(
+        tmp_path, wise_postgres):
+    """5% of the orders lose their lines: holding them all would hide more orders than the
+    orders contract's 1% allows, so the lines' batch is blocked instead, saying so."""
+    deleted = {"endpoint": "order_products", "kind": "deleted_orders", "fraction": 0.05}
+    specs = [a for a in EXTRACTION_ASSETS
+             if a.key.to_user_string() in {"src_order", "src_order_product"}]
+    with running_sandbox(sandbox_config([deleted], size=SIZE)) as api:
+        resources = pipeline_resources(api, wise_postgres, tmp_path)
+        result = dg.materialize(specs, resources=resources, raise_on_error=False)
+    assert not result.success
+    schema = evaluations(result, "src_order_product")["schema_contract"]
+    assert schema.severity == dg.AssetCheckSeverity.ERROR
+    assert "bigcommerce.orders" in schema.description and "limit of 1%" in schema.description
+    assert not resources["raw_zone"].zone().paths.has_batches(zone_ref("src_order_product"))
