@@ -10,8 +10,11 @@ real quota ten times faster) and 20-50 ms of latency on every request. Four meas
 
 The quota-bound time of N requests is `ceil(N / available) - 1` windows, where `available` is
 what the store left our client per window (the quota, less what the other app took): the time
-a client with zero latency needs. `ratio` is that bound over the time taken (1.0 is the physical
-limit; the target is 0.95). Lost and doubled records are counted against the sandbox's data.
+a client with zero latency needs. No real client has zero latency: the requests of the last
+window still take `ceil(last / in flight)` round trips of at least the plan's 20 ms, so the
+second bound adds them (with 8 in flight, a full last window of 150 costs 0.38 s of the 9 s of
+600 requests). Each ratio is its bound over the time taken (1.0 is the physical limit; the
+target is 0.95). Lost and doubled records are counted against the sandbox's data.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from benchmarks.report import table
 from sandbox.services import SandboxOptions, launch_api
 
 QUOTA, WINDOW_MS = 150, 3_000
+ROUND_TRIP_S = 0.020  # the plan's least latency: no answer comes sooner
 TOKEN = "benchmark-token"
 PLAN = """
 seed = 1
@@ -42,7 +46,7 @@ max_ms = 50
 """
 SHARED = '\n[[fault]]\nendpoint = "*"\nkind = "shared_quota"\nshare = 0.3\n'
 HEADER = ["stream", "client", "requests", "records", "lost", "doubled", "seconds", "records/s",
-          "ratio to quota bound", "429s"]
+          "ratio to quota bound", "ratio, 20 ms round trips", "429s"]
 
 
 def _stats(base_url: str, reset: bool = False) -> dict:
@@ -58,15 +62,17 @@ def _available(stats: dict) -> float:
     return QUOTA - stats.get("other_app_requests", 0) / windows
 
 
-def _row(result: dict, label: str, expected: int | None, available: float,
+def _row(result: dict, label: str, expected: int | None, available: float, in_flight: int,
          quota_429: int) -> list[object]:
     windows = max(0, math.ceil(result["requests"] / available) - 1)
     bound = windows * WINDOW_MS / 1000
+    last = result["requests"] - windows * available
+    with_trips = bound + math.ceil(last / in_flight) * ROUND_TRIP_S
     lost = (expected - result["distinct"]) if expected is not None else "-"
+    seconds = result["seconds"]
     return [result["stream"], label, result["requests"], result["records"], lost,
-            result["doubled"], f"{result['seconds']:.1f}",
-            f"{result['records'] / result['seconds']:,.0f}",
-            f"{bound / result['seconds']:.2f}", quota_429]
+            result["doubled"], f"{seconds:.1f}", f"{result['records'] / seconds:,.0f}",
+            f"{bound / seconds:.2f}", f"{with_trips / seconds:.2f}", quota_429]
 
 
 def _fresh_window(base_url: str) -> None:
@@ -79,7 +85,7 @@ def _one(base_url: str, stream: str, concurrency: int, expected: int | None) -> 
     result = asyncio.run(streams.timed(base_url, stream, concurrency, None))
     stats = _stats(base_url)
     label = f"concurrent ({concurrency})" if concurrency > 1 else "one at a time"
-    return _row(result, label, expected, _available(stats), stats["quota_429"])
+    return _row(result, label, expected, _available(stats), concurrency, stats["quota_429"])
 
 
 def _six_at_once(base_url: str, folder: Path, ledger: bool, expected: dict) -> list[list]:
@@ -100,7 +106,8 @@ def _six_at_once(base_url: str, folder: Path, ledger: bool, expected: dict) -> l
              "seconds": max(r["ended"] for r in results) - min(r["started"] for r in results)}
     label = "6 processes, one ledger" if ledger else "6 processes, each alone"
     known = sum(expected.get(r["stream"], r["distinct"]) for r in results)
-    return [_row(total, label, known, _available(stats), stats["quota_429"])]
+    in_flight = 8 * len(results)
+    return [_row(total, label, known, _available(stats), in_flight, stats["quota_429"])]
 
 
 def _launch(folder: Path, name: str, plan: str, **shape: int):

@@ -130,12 +130,18 @@ class QuotaPacer:
         """Apply an answer's headers (not a quota 429's: see `throttled`); free its slot."""
         self._open.discard(sequence)
         with self.ledger.transaction() as state:
-            state.in_flight.pop(str(sequence), None)
+            entry = state.in_flight.pop(str(sequence), None)
             if reading is None or sequence <= state.rolled_over_at:
                 return
-            reset_at = self._now() + reading.reset_s
+            now = self._now()
+            reset_at = now + reading.reset_s
+            # The store counted the request between its sending and its answer, so the window
+            # it reports resets no earlier than `sent_at + reset`. Only that bound tells a new
+            # window apart: an answer read late (a busy event loop, a contended CPU) looks
+            # like one by its arrival and would restore a stale, higher requests-left.
+            earliest = (entry[1] if entry else now) + reading.reset_s
             tolerance = reading.window_s / 4
-            if state.reset_at == UNKNOWN or reset_at > state.reset_at + tolerance:
+            if state.reset_at == UNKNOWN or earliest > state.reset_at + tolerance:
                 state.reported_left = reading.left  # the first answer from a new window
                 state.reset_at = reset_at
             elif reset_at < state.reset_at - tolerance:
