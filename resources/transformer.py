@@ -86,6 +86,13 @@ def check_profile(project_dir: Path = TRANSFORMER_DIR, target: str | None = None
         )
 
 
+def target_type(project_dir: Path = TRANSFORMER_DIR, target: str | None = None) -> str:
+    """The adapter a target builds with (`duckdb`, `bigquery`), from profiles.yml."""
+    check_profile(project_dir, target)
+    outputs = yaml.safe_load((project_dir / "profiles.yml").read_text())["commerce_governance"]
+    return str(outputs["outputs"][target or dbt_target()]["type"])
+
+
 def prepare_manifest(project_dir: Path = TRANSFORMER_DIR) -> Path:
     """Run `dbt parse` when the manifest is missing or older than the project's files."""
     manifest = project_dir / "target" / "manifest.json"

@@ -1,14 +1,13 @@
 """Row counts and column types for the models a `dbt build` produced, read once dbt has exited.
 
 DuckDB admits one process per database file, so nothing can query the warehouse while the dbt
-subprocess holds it: the counts are read right after it exits, still under the warehouse lock,
-with one read-only connection.
+subprocess holds it: the counts (and the failed tests' stored rows, `results`) are read right
+after it exits, still under the warehouse lock, with one read-only connection.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -22,30 +21,26 @@ def model_relation(node: Mapping[str, Any]) -> str:
 
 
 def model_metadata(
-    warehouse: Path, manifest: Mapping[str, Any], unique_ids: Iterable[str]
+    connection: duckdb.DuckDBPyConnection, manifest: Mapping[str, Any], unique_ids: Iterable[str]
 ) -> dict[str, dict[str, Any]]:
     """`dagster/row_count` and `dagster/column_schema` per built model's unique id."""
     found: dict[str, dict[str, Any]] = {}
-    connection = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        for unique_id in unique_ids:
-            node = manifest["nodes"].get(unique_id)
-            if node is None or node["resource_type"] != "model":
-                continue
-            relation = model_relation(node)
-            (rows,) = connection.execute(f"SELECT count(*) FROM {relation}").fetchone()
-            described = connection.execute(f"DESCRIBE {relation}").fetchall()
-            documented = node.get("columns", {})
-            columns = [
-                dg.TableColumn(
-                    name, str(kind), description=documented.get(name, {}).get("description") or None
-                )
-                for name, kind, *_ in described
-            ]
-            found[unique_id] = {
-                "dagster/row_count": rows,
-                "dagster/column_schema": dg.TableSchema(columns=columns),
-            }
-    finally:
-        connection.close()
+    for unique_id in unique_ids:
+        node = manifest["nodes"].get(unique_id)
+        if node is None or node["resource_type"] != "model":
+            continue
+        relation = model_relation(node)
+        (rows,) = connection.execute(f"SELECT count(*) FROM {relation}").fetchone()
+        described = connection.execute(f"DESCRIBE {relation}").fetchall()
+        documented = node.get("columns", {})
+        columns = [
+            dg.TableColumn(
+                name, str(kind), description=documented.get(name, {}).get("description") or None
+            )
+            for name, kind, *_ in described
+        ]
+        found[unique_id] = {
+            "dagster/row_count": rows,
+            "dagster/column_schema": dg.TableSchema(columns=columns),
+        }
     return found

@@ -14,6 +14,8 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
 from assets.spec import ExtractionSpec
+from assets.transformer.descriptions import describe_test
+from resources.raw_zone import TableRef
 
 SNAPSHOT_HISTORY_SUFFIX = "__batches"  # the raw zone's every-batch view of a table
 DEFAULT_OWNER = "team:data-platform"
@@ -53,6 +55,7 @@ class GovernanceTranslator(DagsterDbtTranslator):
             )
         )
         self._sources = {(s.ref.schema, s.ref.table): dg.AssetKey(s.name) for s in extraction_specs}
+        self._refs = {(s.ref.schema, s.ref.table): s.ref for s in extraction_specs}
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -69,13 +72,26 @@ class GovernanceTranslator(DagsterDbtTranslator):
         self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: Any
     ) -> dg.AssetCheckSpec | None:
         spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
-        if spec is not None and _tests_a_source(manifest, unique_id):
+        if spec is None:
+            return None
+        spec = spec._replace(description=self.get_check_description(manifest, unique_id))
+        if _tests_a_source(manifest, unique_id):
             # A blocking check on an extraction asset would make every asset downstream of it
             # (say, order products after orders) wait for the dbt step that runs the test,
             # splitting `dbt build` in two. dbt still skips the models behind a failing
             # error-severity source test, so the data stays protected.
             return spec._replace(blocking=False)
         return spec
+
+    def get_check_description(self, manifest: Mapping[str, Any], unique_id: str) -> str:
+        """What the dbt test checks: the same sentence on the check's spec and its result."""
+        return describe_test(manifest, manifest["nodes"][unique_id])
+
+    def get_raw_tables(self, manifest: Mapping[str, Any]) -> dict[str, TableRef]:
+        """The raw-zone table each dbt source reads, by the source's unique id."""
+        return {unique_id: self._refs[_raw_table(props)]
+                for unique_id, props in manifest.get("sources", {}).items()
+                if _raw_table(props) in self._refs}
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return _folder(dbt_resource_props)

@@ -7,12 +7,12 @@
 with grouped as (
     select
         {{ columns | join(', ') }},
-        count(*) as occurrences
+        count(*) as n_records
     from {{ model }}
     group by {{ columns | join(', ') }}
 )
 
 select * from grouped
-where occurrences > 1
+where n_records > 1
 
 {% endtest %}
