@@ -2,7 +2,9 @@
 
 Every extraction asset is the same shape: open the spec's source through the resource its reader
 names, stage every record, then audit and publish (`assets.extraction.extract`), with the
-extraction's lineage beside it. Only the reader differs from table to table.
+extraction's lineage beside it. Only the reader differs from table to table. A failed check
+is also logged, one line at ERROR (it blocked the batch) or WARNING, so the run view says what
+the alert will (`checks.report.headline`).
 """
 
 # No `from __future__ import annotations` here: Dagster resolves the asset function's
@@ -14,6 +16,7 @@ import dagster as dg
 
 from assets.extraction import ExtractionConfig, extract
 from assets.spec import ExtractionSpec
+from checks.report import failed_check_headline
 from lineage.extraction import extraction_lineage
 
 
@@ -29,7 +32,12 @@ def build_extraction_asset(spec: ExtractionSpec) -> dg.AssetsDefinition:
         tracer = extraction_lineage(context, context.resources.lineage, spec.lineage_table, zone,
                                     partial(reader.dataset, source, spec),
                                     job_name=spec.lineage_job, secrets=reader.secrets(source))
-        yield from extract(context, spec, config, zone, partial(reader.read, source),
-                           lineage=tracer)
+        for event in extract(context, spec, config, zone, partial(reader.read, source),
+                             lineage=tracer):
+            if isinstance(event, dg.AssetCheckResult) and not event.passed:
+                blocked = event.severity == dg.AssetCheckSeverity.ERROR
+                (context.log.error if blocked else context.log.warning)(
+                    failed_check_headline(event))
+            yield event
 
     return _asset

@@ -14,14 +14,14 @@ from typing import Any
 import dagster as dg
 from dagster_shared.error import SerializableErrorInfo
 
+from checks.report import FAILURE_TITLES, failure_kind, headline
+from checks.tables import MAX_CELL_CHARS
 from resources.alerts import Alert, AlertKind
 
 UNKNOWN_OWNER = "unknown owner"
 MAX_EXAMPLES = 3
 _TITLES = {
-    "check_blocked": "Batch blocked by a check",
-    "rows_quarantined": "Rows quarantined",
-    "check_failed": "Check failed (warning)",
+    **FAILURE_TITLES,
     "run_failed": "Run failed",
     "source_late": "Source late",
     "source_stale": "Source stale",
@@ -78,24 +78,15 @@ def _plain(metadata: Mapping[str, dg.MetadataValue]) -> dict[str, Any]:
     return {name: value.value for name, value in metadata.items()}
 
 
-def _examples(raw: Any) -> list[dict[str, Any]]:
-    """The first few masked examples; a producer may hand them over as a list or as JSON text."""
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            return [{"rule": "example", "column": None, "count": None, "examples": [raw]}]
-    if not isinstance(raw, list):
+def _examples(rules: Any) -> list[dict[str, Any]]:
+    """The first few rules broken, with their masked examples, from the check's `rules` table
+    (`checks.tables`): its `examples` cell is already masked and joined."""
+    if not isinstance(rules, dg.TableMetadataValue):
         return []
-    entries = [entry for entry in raw if isinstance(entry, dict)][:MAX_EXAMPLES]
-    return [{**entry, "examples": _as_list(entry.get("examples"))[:MAX_EXAMPLES]}
-            for entry in entries]
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list | tuple) else [value]
+    return [{"rule": row.data.get("rule"), "column": row.data.get("column") or None,
+             "count": row.data.get("rows"),
+             "examples": [str(row.data["examples"])] if row.data.get("examples") else []}
+            for row in rules.records[:MAX_EXAMPLES]]
 
 
 def _counts(values: Mapping[str, Any]) -> dict[str, int | float]:
@@ -122,7 +113,7 @@ def _example_lines(examples: list[dict[str, Any]]) -> list[str]:
     for entry in examples:
         where = f"{entry.get('rule')}" + (f" on {entry['column']}" if entry.get("column") else "")
         count = f": {entry['count']:,} rows" if isinstance(entry.get("count"), int) else ""
-        shown = ", ".join(str(value)[:100] for value in entry["examples"])
+        shown = ", ".join(str(value)[:MAX_CELL_CHARS] for value in entry["examples"])
         lines.append(f"  - {where}{count}" + (f", e.g. {shown}" if shown else ""))
     return (["Examples (masked):", *lines]) if lines else []
 
@@ -130,9 +121,15 @@ def _example_lines(examples: list[dict[str, Any]]) -> list[str]:
 def _kind(evaluation: dg.AssetCheckEvaluation, outcome: Any) -> AlertKind:
     if outcome in _FRESHNESS_KINDS:
         return _FRESHNESS_KINDS[outcome]
-    if evaluation.severity == dg.AssetCheckSeverity.ERROR:
-        return "check_blocked"
-    return "rows_quarantined" if outcome == "quarantined" else "check_failed"
+    return failure_kind(evaluation.severity, outcome)
+
+
+def _headline(evaluation: dg.AssetCheckEvaluation, values: dict[str, Any], owner: str) -> str:
+    """The line the check's step logged (`checks.report.headline`), for this evaluation."""
+    failing = _counts(values).get("rows_failing")
+    return headline(_TITLES[_kind(evaluation, values.get("outcome"))],
+                    evaluation.asset_key.to_user_string(), evaluation.check_name,
+                    failing if isinstance(failing, int) else None, owner)
 
 
 def _check_alert(evaluations: list[dg.AssetCheckEvaluation], run: dg.DagsterRun, url: str,
@@ -148,12 +145,17 @@ def _check_alert(evaluations: list[dg.AssetCheckEvaluation], run: dg.DagsterRun,
     owner = str(next((v["owner"] for v in values if v.get("owner")), None)
                 or owner_of([first.asset_key], repository_def))
     counts = max((_counts(v) for v in values), key=lambda c: c.get("rows_failing", 0))
-    examples = [entry for v in values for entry in _examples(v.get("examples"))][:MAX_EXAMPLES]
-    quarantine = next((str(v["quarantine"]) for v in values if v.get("quarantine")), None)
+    examples = [entry for v in values for entry in _examples(v.get("rules"))][:MAX_EXAMPLES]
+    quarantine = next((str(v["quarantine_query"]) for v in values if v.get("quarantine_query")),
+                      None)
+    path = next((str(v["quarantine_path"]) for v in values if v.get("quarantine_path")), None)
     batch = next((v["batch_id"] for v in values if v.get("batch_id")), None)
     title = f"{_TITLES[kind]}: {asset} · {check}"
+    ordered = sorted(zip(evaluations, values, strict=True),
+                     key=lambda pair: pair[0].severity != dg.AssetCheckSeverity.ERROR)
     lines = [
-        f"{title} (outcome: {outcome}, severity {first.severity.value})",
+        *(_headline(evaluation, value, owner) for evaluation, value in ordered),
+        f"Outcome: {outcome}, severity {first.severity.value}",
         f"Owner: {owner}",
         # A freshness result's description is the whole story (age against the threshold);
         # other checks' descriptions are not promised to be masked, so they stay out.
@@ -161,6 +163,7 @@ def _check_alert(evaluations: list[dg.AssetCheckEvaluation], run: dg.DagsterRun,
         _counts_line(counts),
         *_example_lines(examples),
         f"Quarantined rows: {quarantine}" if quarantine else None,
+        f"Quarantine file: {path}" if path else None,
         f"Batch: {batch}" if batch else None,
         f"Job: {run.job_name}, run {run.run_id}",
         f"Run: {url}",

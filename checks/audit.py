@@ -28,7 +28,7 @@ from checks.gx_audit import CHECK_NAME as GX_CHECK
 from checks.gx_audit import gx_audit
 from checks.pandera_audit import pandera_audit, structural_findings
 from checks.policy import QuarantineReason, Verdict, blocked_quarantine, decide
-from checks.report import check_result
+from checks.report import BatchQuarantine, check_result
 from contracts import contract_for
 from contracts.base import Contract
 from resources.raw_zone import StagedBatch
@@ -110,8 +110,12 @@ def audit_batch(contract: Contract, batch: StagedBatch, asset_key: dg.AssetKey,
                                     f"batch {batch.batch_id} was blocked")
     sample = typed if typed is not None else frame.data
     nulls = _null_counts(frame.data, contract)
-    query = quarantine_query(batch)
-    checks = [check_result(result, verdict, contract, asset_key, sample, query,
+    # Rows quarantined while parsing are in the batch's quarantine already; the rest move there.
+    where = BatchQuarantine(batch.batch_id, quarantine_query(batch),
+                            str(batch.destination("quarantine")),
+                            batch.quarantined + len(quarantine),
+                            tuple(f.summary() for f in families if f.parents_held))
+    checks = [check_result(result, verdict, contract, asset_key, sample, where,
                            held if result is schema else None)
               for result in results]
     frame_rows = frame.rows

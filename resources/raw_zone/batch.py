@@ -260,8 +260,12 @@ class StagedBatch:
         marker = self._paths.staging(self.ref, self.batch_id).with_suffix(".abandoned.json")
         marker.write_text(json.dumps({"batch_id": self.batch_id, "reason": reason}))
 
+    def destination(self, zone: Zone = "published") -> Path:
+        """Where this batch's part of `zone` is once published (known before it is)."""
+        return self._paths.published(self.ref, self.batch_id, zone=zone)
+
     def _move(self, staged: Path, *, zone: Zone = "published") -> Path:
-        target = self._paths.published(self.ref, self.batch_id, zone=zone)
+        target = self.destination(zone)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.rename(staged, target)
         directory = os.open(target.parent, os.O_RDONLY)

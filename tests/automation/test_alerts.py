@@ -26,18 +26,21 @@ WEBSERVER = "http://dagster.test"
 # Made per run: a fixed, real-looking token in the source would read as a leaked secret.
 GOOD_TOKEN = f"test-bot-token-{uuid.uuid4().hex}"
 WRONG_TOKEN = f"wrong-bot-token-{uuid.uuid4().hex}"
-EXAMPLES = [
-    {"rule": "email_format", "column": "email", "count": 2,
-     "examples": ["j***@example", "<!channel> k***"]},
-    {"rule": "not_null", "column": "phone", "count": 1, "examples": ["<null>"]},
-]
+# The `rules` table our extraction checks carry (`checks.tables`), examples already masked.
+RULES = dg.MetadataValue.table(records=[
+    dg.TableRecord({"rule": "email_format", "column": "email", "level": "row", "rows": 2,
+                    "examples": "j***@example, <!channel> k***"}),
+    dg.TableRecord({"rule": "not_null", "column": "phone", "level": "row", "rows": 1,
+                    "examples": "<null>"}),
+])
 
 
 def check_metadata(outcome: str) -> dict:
     return {
         "outcome": outcome, "rows_audited": 1200, "rows_failing": 3, "failure_fraction": 0.0025,
-        "owner": OWNER, "examples": EXAMPLES, "batch_id": "batch-0042",
-        "quarantine": "SELECT * FROM raw_zone.quarantine WHERE batch_id = 'batch-0042'",
+        "owner": OWNER, "rules": RULES, "batch_id": "batch-0042",
+        "quarantine_query": "SELECT * FROM raw_zone.quarantine WHERE batch_id = 'batch-0042'",
+        "quarantine_path": dg.MetadataValue.path("/raw/quarantine/crm/customer/batch-0042.parquet"),
     }
 
 
@@ -140,6 +143,10 @@ def test_a_blocked_batch_is_alerted_once_as_check_blocked(instance, outbox, capl
     assert alert["counts"] == {"rows_audited": 1200, "rows_failing": 3, "failure_fraction": 0.0025}
     assert "1,200 audited, 3 failing" in alert["text"] and "j***@example" in alert["text"]
     assert "raw_zone.quarantine" in alert["text"]
+    assert "Quarantine file: /raw/quarantine/crm/customer/batch-0042.parquet" in alert["text"]
+    assert "  - email_format on email: 2 rows, e.g. j***@example, <!channel> k***" in alert["text"]
+    assert alert["text"].splitlines()[0] == (
+        f"Batch blocked by a check: src_customer · schema_contract: 3 rows failing · owner {OWNER}")
     assert alert["delivery"] == {"outbox": "written", "slack": "not configured"}
     (record,) = alert_records(caplog)
     assert record.levelno == logging.ERROR and OWNER in record.getMessage()

@@ -19,7 +19,7 @@ from checks.gx_audit import gx_audit
 from checks.masking import mask
 from checks.pandera_audit import pandera_audit
 from checks.policy import decide
-from checks.report import check_result
+from checks.report import BatchQuarantine, check_result
 from contracts.base import Contract, Expectation, Owner
 
 
@@ -43,6 +43,10 @@ def contract(**overrides) -> Contract:
                "owner": Owner("commerce", "commerce@example.com"), "primary_key": "id",
                "max_quarantine_fraction": 0.25}
     return Contract(**{**options, **overrides})
+
+
+QUARANTINE = BatchQuarantine("b1", "SELECT * FROM quarantine.shop__orders WHERE _batch_id = 'b1'",
+                             "/raw/quarantine/shop/orders/b1.parquet", rows=1)
 
 
 def records(n: int = 8) -> list[tuple[int, dict]]:
@@ -107,7 +111,7 @@ def test_a_gx_suite_that_cannot_run_is_a_failed_check():
     assert result.error and "expect_column_values_to_be_shiny" in result.error
     verdict = decide(broken, [result], 8, 0)
     assert verdict.outcome == "blocked"
-    evaluation = check_result(result, verdict, broken, dg.AssetKey("orders"), typed, "query")
+    evaluation = check_result(result, verdict, broken, dg.AssetKey("orders"), typed, QUARANTINE)
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
 
 
@@ -123,7 +127,7 @@ def test_gx_row_failures_name_their_staged_rows_and_pii_stays_masked():
     (finding,) = result.findings
     assert finding.level == "row" and finding.rows == [6]
     verdict = decide(suite, [result], 8, 0)
-    evaluation = check_result(result, verdict, suite, dg.AssetKey("orders"), typed, "query")
+    evaluation = check_result(result, verdict, suite, dg.AssetKey("orders"), typed, QUARANTINE)
     shown = json.dumps({k: str(v.value) for k, v in evaluation.metadata.items()})
     assert "buyer6@elsewhere.org" not in shown and "xxxxx9@xxxxxxxxx.xxx" in shown
     assert evaluation.metadata["outcome"].value == "quarantined"
@@ -141,7 +145,7 @@ def test_a_warn_only_expectation_reports_without_quarantining():
     assert finding.level == "warn" and not result.failing_rows
     verdict = decide(suite, [result], 8, 0)
     assert verdict.outcome == "passed"  # the batch publishes whole...
-    evaluation = check_result(result, verdict, suite, dg.AssetKey("orders"), typed, "query")
+    evaluation = check_result(result, verdict, suite, dg.AssetKey("orders"), typed, QUARANTINE)
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
     assert evaluation.metadata["outcome"].value == "warned"  # ...and the steward is told
 
