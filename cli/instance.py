@@ -14,6 +14,9 @@ DAGSTER_YAML = """\
 # Written by the platform; the instance's runs, events and logs live in this folder.
 telemetry:
   enabled: false
+# No "join the community" pop-up over the pages a steward reviews.
+nux:
+  enabled: false
 """
 
 
