@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -169,7 +170,14 @@ def test_malformed_emails_under_the_limit_are_quarantined_and_the_rest_published
     metadata = schema.metadata
     assert metadata["rows_failing"].value == len(rows)
     assert metadata["outcome"].value == "quarantined"
-    assert "quarantine.bigcommerce__customers" in metadata["quarantine"].value
+    assert "quarantine.bigcommerce__customers" in metadata["quarantine_query"].value
+    batch = metadata["batch_id"].value
+    assert metadata["quarantine_path"].value.endswith(
+        f"quarantine/bigcommerce/customers/{batch}.parquet")
+    assert (resources["raw_zone"].zone().paths.published(
+        zone_ref("src_customer"), batch, zone="quarantine") ==
+        Path(metadata["quarantine_path"].value)), "the path names the file the rows are in"
+    assert Path(metadata["quarantine_path"].value).exists()
     published = result.asset_materializations_for_node("src_customer")[0].metadata
     assert published["dagster/row_count"].value == len(customers) - len(rows)
 
@@ -230,6 +238,7 @@ def test_records_rejected_while_parsing_count_in_the_checks_figures(tmp_path, wi
     assert metadata["rows_audited"].value == total
     assert metadata["rows_failing"].value == len(rows)
     assert metadata["failure_fraction"].value == round(len(rows) / total, 6)
-    assert f"{len(rows)} of {total} records" in schema.description
-    assert "modified_at_present" in metadata["rules"].value
-    assert metadata["failing_sample"].value.count("(parse)") == min(len(rows), 5)
+    assert f"{len(rows)} of {total} rows of bigcommerce.customers" in schema.description
+    assert "modified_at_present" in {r.data["rule"] for r in metadata["rules"].records}
+    parsed = [r for r in metadata["failing_sample"].records if r.data["row"] == "(parse)"]
+    assert len(parsed) == min(len(rows), 5)
