@@ -56,7 +56,8 @@ def failure_kind(severity: dg.AssetCheckSeverity, outcome: Any) -> FailureKind:
 
 
 def headline(title: str, asset: str, check: str, rows_failing: int | None, owner: str) -> str:
-    rows = f"{rows_failing:,} rows failing" if rows_failing is not None else "rows failing unknown"
+    rows = f"{_plural(rows_failing, 'row')} failing" if rows_failing is not None else \
+        "rows failing unknown"
     return f"{title}: {asset} · {check}: {rows} · owner {owner}"
 
 

@@ -61,7 +61,8 @@ def test_a_failed_check_logs_the_line_its_alert_opens_with(tmp_path, fault, leve
     assert failed and len(logged) == len(failed), logged  # one line per failed check
     schema = next(e for e in failed if e.check_name == "schema_contract")
     rows = schema.metadata["rows_failing"].value
-    line = (f"{title}: src_customer · schema_contract: {rows:,} rows failing · owner {OWNER}")
+    rows_failing = f"{rows:,} row" + ("" if rows == 1 else "s") + " failing"
+    line = f"{title}: src_customer · schema_contract: {rows_failing} · owner {OWNER}"
     assert (level, line) in logged
     assert all(found_level in (logging.WARNING, logging.ERROR) for found_level, _ in logged)
     opening = alert.text.splitlines()[: len(logged)]
