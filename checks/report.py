@@ -101,8 +101,10 @@ def _blocked(result: AuditResult, verdict: Verdict, table: str) -> str:
 def _published(result: AuditResult, verdict: Verdict, quarantine: BatchQuarantine,
                table: str) -> str:
     broken = [f for f in result.findings if f.level == "row" and f.rule not in _HELD_RULES]
-    rows = ({row for f in broken for row in f.rows}, sum(f.count for f in broken if not f.rows))
-    failing = len(rows[0]) + rows[1]
+    # Staged rows that broke a rule (once each, whatever they broke), and records quarantined
+    # while parsing; rows held with their family broke nothing, so they are said apart.
+    failing = (len({row for f in broken for row in f.rows})
+               + sum(f.count for f in broken if not f.rows))
     published = verdict.records_read - quarantine.rows
     total = result.rows_audited
     if failing:

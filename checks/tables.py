@@ -75,18 +75,24 @@ def _bounded(rows: Iterable[dict], total: int, schema: dg.TableSchema, max_rows:
     return Bounded(dg.MetadataValue.table(records=records, schema=schema), total - len(records))
 
 
-def _shown_as(column: str | None, rule: str, contract: Contract) -> str | None:
-    """A value's masking class: its column's PII class; a column the contract does not name
-    (a field nobody has classified) is masked as unclassified."""
-    known = set(contract.schema.columns) | set(contract.derived)
-    if rule == DRIFT_RULE or any(name not in known for name in (column or "").split(",") if name):
-        return UNCLASSIFIED
-    return pii_of(column, contract.pii_columns)
+class _Masks:
+    """Each value's masking class: its column's PII class; a column the contract does not name
+    (a field nobody has classified) is masked as unclassified. Read from the contract once."""
+
+    def __init__(self, contract: Contract) -> None:
+        self.known = set(contract.schema.columns) | set(contract.derived)
+        self.pii = contract.pii_columns
+
+    def shown_as(self, column: str | None, rule: str) -> str | None:
+        names = [name for name in (column or "").split(",") if name]
+        if rule == DRIFT_RULE or any(name not in self.known for name in names):
+            return UNCLASSIFIED
+        return pii_of(column, self.pii)
 
 
-def _rule_rows(result: AuditResult, contract: Contract) -> Iterator[dict]:
+def _rule_rows(result: AuditResult, masks: _Masks) -> Iterator[dict]:
     for finding in result.findings:
-        shown_as = _shown_as(finding.column, finding.rule, contract)
+        shown_as = masks.shown_as(finding.column, finding.rule)
         examples = [mask(value, shown_as) for value in finding.examples[:MAX_EXAMPLES_SHOWN]]
         yield {"rule": finding.rule, "column": finding.column or "", "level": finding.level,
                "rows": int(finding.count), "examples": ", ".join(examples)}
@@ -97,7 +103,7 @@ def _rule_rows(result: AuditResult, contract: Contract) -> Iterator[dict]:
 
 def rules_table(result: AuditResult, contract: Contract) -> Bounded:
     total = len(result.findings) + bool(result.error)
-    return _bounded(_rule_rows(result, contract), total, RULES_SCHEMA, MAX_RULE_ROWS)
+    return _bounded(_rule_rows(result, _Masks(contract)), total, RULES_SCHEMA, MAX_RULE_ROWS)
 
 
 def _plain(value: object) -> object:
@@ -111,6 +117,7 @@ def _plain(value: object) -> object:
 
 def _sample_rows(result: AuditResult, frame: pd.DataFrame | None,
                  contract: Contract) -> Iterator[dict]:
+    masks = _Masks(contract)
     for finding in result.findings:
         if finding.level == "row" and not finding.rows:  # quarantined while parsing
             for key in finding.examples:
@@ -122,7 +129,7 @@ def _sample_rows(result: AuditResult, frame: pd.DataFrame | None,
                 record = frame.loc[row]
                 key = str(record.get(contract.primary_key, ""))
                 columns = [c for c in (finding.column or "").split(",") if c in frame.columns]
-                value = ", ".join(mask(_plain(record[c]), _shown_as(c, finding.rule, contract))
+                value = ", ".join(mask(_plain(record[c]), masks.shown_as(c, finding.rule))
                                   for c in columns)
             yield {"row": str(row), "key": key, "rule": finding.rule,
                    "column": finding.column or "", "value": value}
