@@ -33,8 +33,11 @@ STAMP = VENV / ".lock-sha256"
 
 
 def _fingerprint() -> str:
+    # The minor version, not the patch: a machine may have two 3.11s (pyenv's and Debian's), and
+    # `python3 run.py ui` with a bare PATH must not rebuild the venv a test run is using. A venv
+    # whose base interpreter is gone fails `_venv_python().exists()` and is rebuilt anyway.
     digest = hashlib.sha256(LOCK.read_bytes())
-    digest.update(sys.version.encode())
+    digest.update(f"{sys.version_info.major}.{sys.version_info.minor}".encode())
     return digest.hexdigest()
 
 
