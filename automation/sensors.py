@@ -11,6 +11,7 @@ import dagster as dg
 
 from automation.alerting import check_alerts, run_alerts
 from automation.quotation_import import import_quotation_file
+from automation.run_log import post_to_run
 from resources.alerts import Alert, AlertsResource
 from resources.environment import DataDir
 
@@ -85,16 +86,20 @@ def run_check_warning_alert(context: dg.RunStatusSensorContext, alerts: AlertsRe
 
 
 def _send(context: dg.RunStatusSensorContext, alerts: AlertsResource, found: list[Alert]) -> None:
+    delivered = []
     for alert in found:
         # The tick log says what happened to each alert; the message itself is in the outbox.
         delivery = alerts.deliver(alert)
         if delivery is None:
             context.log.info(f"alert {alert.key} ({alert.kind}): already sent")
-        elif str(delivery.get("slack", "")).startswith("failed"):
+            continue
+        delivered.append(alert)
+        if str(delivery.get("slack", "")).startswith("failed"):
             context.log.error(f"alert {alert.key} ({alert.kind}): Slack delivery "
                               f"{delivery['slack']}; it is in the outbox {alerts.outbox}")
         else:
             context.log.info(f"alert {alert.key} ({alert.kind}): sent")
+    post_to_run(context.instance, context.dagster_run, delivered)
 
 
 SENSORS = [quotation_file_sensor, run_failure_alert, run_check_warning_alert]

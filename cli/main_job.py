@@ -128,6 +128,7 @@ def _send_alerts(instance: dg.DagsterInstance, run_id: str, data: DataDir) -> No
     """What the alert sensors do in a deployment, done here because no daemon runs: the same
     outbox ledger makes sure a sensor that sees this run later sends nothing twice."""
     from automation.alerting import run_alerts
+    from automation.run_log import post_to_run
     from definitions import defs
 
     run = instance.get_run_by_id(run_id)
@@ -143,6 +144,7 @@ def _send_alerts(instance: dg.DagsterInstance, run_id: str, data: DataDir) -> No
                            repository_def=repository)
         deliveries = [(alert, alerts.deliver(alert)) for alert in found]
     sent = [alert for alert, delivery in deliveries if delivery is not None]
+    post_to_run(instance, run, sent)
     for alert, delivery in deliveries:
         if delivery is not None and str(delivery.get("slack", "")).startswith("failed"):
             print(f"ERROR: alert {alert.key} ({alert.kind}) could not reach Slack "

@@ -15,7 +15,6 @@ import uuid
 from pathlib import Path
 
 import dagster as dg
-import pytest
 
 from automation.sensors import run_check_warning_alert, run_failure_alert
 from resources.alerts import Alert, AlertsResource
@@ -78,17 +77,6 @@ def dbt_like_model() -> dg.MaterializeResult:
                                  severity=dg.AssetCheckSeverity.WARN,
                                  metadata={"dagster_dbt/failed_row_count": 7, "status": "warn"})
     return dg.MaterializeResult(check_results=[result])
-
-
-@pytest.fixture
-def instance():
-    with dg.instance_for_test() as instance:
-        yield instance
-
-
-@pytest.fixture
-def outbox(tmp_path) -> Path:
-    return tmp_path / "alerts" / "outbox.jsonl"
 
 
 def lines(outbox: Path) -> list[dict]:
