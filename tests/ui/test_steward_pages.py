@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -100,18 +101,19 @@ def browser():
         chromium.close()
 
 
-def _open(browser, url: str, ready: str, shot: str) -> tuple[str, str]:
-    """(text, html) of a page once `ready` shows; a screenshot of it for the guide."""
+def _open(browser, url: str, ready: str, shot: str) -> tuple[str, str, list[str]]:
+    """(text, html, table cells) of a page once `ready` shows; a screenshot for the guide."""
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
     try:
         page.goto(url, wait_until="domcontentloaded", timeout=120_000)
         page.get_by_text(ready, exact=False).first.wait_for(timeout=120_000)
         page.wait_for_load_state("networkidle", timeout=120_000)
         text, html = page.inner_text("body"), page.content()
+        cells = [cell.strip() for cell in page.locator("td").all_inner_texts()]
         if os.environ.get("UPDATE_SCREENSHOTS"):
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
-        return text, html
+        return text, html, cells
     finally:
         page.close()
 
@@ -124,29 +126,44 @@ def _no_personal_data(*pages: str) -> None:
 
 def test_an_extraction_check_shows_its_rules_sample_and_verdict_inline(ui, browser):
     base, _, _ = ui
-    text, html = _open(browser, f"{base}/assets/src_customer?view=checks"
-                       "&checkDetail=schema_contract", "rows_audited", "extraction-check")
-    assert "quarantined" in text  # the description says what it did to the batch
-    assert "str_matches" in text and "email" in text  # the rules table, inline
-    assert "xxxxx" in text  # the failing sample's masked value, inline
+    text, html, cells = _open(browser, f"{base}/assets/src_customer?view=checks"
+                              "&checkDetail=schema_contract", "rows_audited", "extraction-check")
+    # The description: one sentence saying what happened and what it did to the batch.
+    assert re.search(r"\d+ of \d+ rows of bigcommerce\.customers broke \d+ rules?; they were "
+                     r"quarantined and the other \d+ published\.", text)
+    # The rules table and the failing sample render as tables, no click: their cells are there.
+    email_rule = next(cell for cell in cells if cell.startswith("str_matches"))
+    assert cells.count(email_rule) == 2  # once in the rules, once in the sample
+    assert "email" in cells and "row" in cells
+    masked = [cell for cell in cells if "@" in cell and set(cell) <= set("x9.@ -_+")]
+    assert len(masked) >= 2  # the rule's example and the sample's value, by shape only
     assert "Show Markdown" not in text and "[{" not in text  # no click, no raw JSON
-    assert "quarantine.bigcommerce__customers" in text
+    assert any(cell.startswith("SELECT * FROM quarantine.bigcommerce__customers")
+               for cell in cells)
+    assert any(cell.endswith(".parquet") for cell in cells)  # the quarantine file's path
     _no_personal_data(text, html)
 
 
 def test_a_dbt_check_explains_itself_with_a_masked_sample(ui, browser):
     base, _, _ = ui
     asset, check = DBT_CHECK
-    text, html = _open(browser, f"{base}/assets/{asset}?view=checks&checkDetail={check}",
-                       "Latest execution", "dbt-check")
+    text, html, cells = _open(browser, f"{base}/assets/{asset}?view=checks&checkDetail={check}",
+                              "upstream_quarantine", "dbt-check")
     assert "No description provided" not in text
-    assert "fct_order.customer_id" in text and "dim_customer" in text
-    assert "Failed" in text
+    assert "every fct_order.customer_id exists in dim_customer.customer_id" in text
+    assert "failing_sample" in cells and "rows_failing" in cells
+    # The failing order's customer was quarantined upstream: the query that lists it.
+    assert any(cell.startswith("SELECT * FROM quarantine.bigcommerce__customers WHERE")
+               for cell in cells)
     _no_personal_data(text, html)
 
 
 def test_the_runs_page_names_every_failed_check_with_its_owner(ui, browser):
     base, run_id, _ = ui
-    text, html = _open(browser, f"{base}/runs/{run_id}", "etl_pipeline", "run")
-    assert "src_customer" in text and "schema_contract" in text and "team:crm" in text
+    text, html, _ = _open(browser, f"{base}/runs/{run_id}", "RUN_SUCCESS", "run")
+    flat = " ".join(text.split())
+    assert re.search(r"Rows quarantined: src_customer · schema_contract: \d+ rows? failing · "
+                     r"owner team:crm", flat)
+    assert re.search(r"Check failed \(warning\): fct_order · relationships_fct_order_customer_id"
+                     r"\S* \d+ rows? failing · owner team:commerce", flat)
     _no_personal_data(text, html)
