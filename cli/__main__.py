@@ -66,6 +66,9 @@ def main(argv: list[str]) -> int:
     sandbox = commands.add_parser("sandbox", help="start|stop|status of the embedded stand-ins")
     sandbox.add_argument("action", choices=["start", "stop", "status"])
     _sandbox_options(sandbox)
+    emulator = commands.add_parser("bqemulator", help="start|stop|status of the BigQuery emulator")
+    emulator.add_argument("action", choices=["start", "stop", "status"])
+    emulator.add_argument("--project", default="local-project", help="its project id")
     commands.add_parser("prepare", help="build the dbt manifest (dbt parse) if it is stale")
     contracts = commands.add_parser(
         "contracts", help="regenerate the dbt sources files from the contracts"
@@ -127,6 +130,10 @@ def main(argv: list[str]) -> int:
             services.stop(data)
     if args.command == "sandbox":
         return _sandbox(args, data)
+    if args.command == "bqemulator":
+        from cli.bqemulator import run as bqemulator_run
+
+        return bqemulator_run(data, args.action, args.project)
     if args.command == "prepare":
         from resources.transformer import prepare_manifest
 
