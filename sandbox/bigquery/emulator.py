@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 PROJECT = "local-project"
 READY_TIMEOUT_S = 120.0
 _STATE = "bqemulator.json"
+# A Python exception's closing line, e.g. "OSError: [Errno 98] ... address already in use".
+_ERROR_LINE = re.compile(r"^[\w.]*(Error|Exception): ")
 
 
 class EmulatorError(RuntimeError):
@@ -188,9 +191,13 @@ def _wait_ready(emulator: Emulator, process: subprocess.Popen, timeout_s: float)
 
 
 def _last_line(log: Path) -> str:
-    """The log's last line, shortened: usually the reason (a port in use, a missing module)."""
+    """The log's last error line (a port in use, a missing module), else its last line.
+
+    The last error, not the last line: a failed bind ends in `SystemExit: 3`, which says nothing.
+    """
     lines = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.strip()]
-    last = lines[-1] if lines else "the log is empty"
+    errors = [line for line in lines if _ERROR_LINE.match(line) or '"level": "error"' in line]
+    last = (errors or lines or ["the log is empty"])[-1]
     return last if len(last) <= 200 else last[:197] + "..."
 
 
