@@ -20,6 +20,7 @@ from pathlib import Path
 
 from resources.environment import DataDir
 from sandbox.postgres import start_postgres, stop_postgres
+from sandbox.processes import alive
 
 READY_TIMEOUT_S = 120.0
 
@@ -135,7 +136,7 @@ def running(data: DataDir) -> Sandbox | None:
     if not state.exists():
         return None
     fields = json.loads(state.read_text())
-    if not _alive(fields["api_pid"]):
+    if not alive(fields["api_pid"]):
         return None
     fields.pop("options", None)
     return Sandbox(**fields)
@@ -151,21 +152,8 @@ def stop(data: DataDir, *, postgres: bool = False) -> bool:
         return stopped_postgres
     os.kill(sandbox.api_pid, signal.SIGTERM)
     for _ in range(100):
-        if not _alive(sandbox.api_pid):
+        if not alive(sandbox.api_pid):
             return True
         time.sleep(0.05)
     os.kill(sandbox.api_pid, signal.SIGKILL)
-    return True
-
-
-def _alive(pid: int) -> bool:
-    try:  # reap it first if it is our own child, or a dead child would look alive
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
     return True

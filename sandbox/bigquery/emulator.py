@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sandbox.bigquery import venv
+from sandbox.processes import alive
 
 if TYPE_CHECKING:
     from google.cloud import bigquery
@@ -120,7 +121,7 @@ def running(folder: Path) -> Emulator | None:
     if not state.exists():
         return None
     fields = json.loads(state.read_text())
-    if not _alive(fields["pid"]):
+    if not alive(fields["pid"]):
         state.unlink()
         return None
     return Emulator(folder=folder, **fields)
@@ -220,19 +221,6 @@ def _terminate(pid: int, process: subprocess.Popen | None) -> None:
 def _group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
-
-
-def _alive(pid: int) -> bool:
-    try:  # reap it first if it is our own child, or a dead child would look alive
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
     except (ProcessLookupError, PermissionError):
         return False
     return True
