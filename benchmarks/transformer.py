@@ -14,8 +14,6 @@ import subprocess
 import time
 from pathlib import Path
 
-from assets import EXTRACTION_SPECS
-from assets.records import Parsed, parse_record
 from benchmarks.report import table
 from resources.postgres import PostgresResource
 from resources.raw_zone import RawZone
@@ -23,19 +21,13 @@ from resources.transformer import TRANSFORMER_DIR, dbt_executable, prepare_manif
 from sandbox.bigcommerce.data import Dataset, DatasetSize
 from sandbox.postgres import start_postgres, stop_postgres
 from sandbox.postgres_seed import default_anchor
+from sandbox.raw_zone_fill import SPECS, stage_records
 
 SIZES = (200, 2_000, 20_000)
-SPECS = {spec.name: spec for spec in EXTRACTION_SPECS}
 
 
 def _publish(zone: RawZone, name: str, records, modified_at=None) -> int:
-    spec = SPECS[name]
-    batch = zone.stage(spec.ref, run_id="benchmark")
-    for record in records:
-        parsed = parse_record(record, spec.shape)
-        assert isinstance(parsed, Parsed), parsed
-        when = parsed.modified_at or (modified_at(record) if modified_at else batch.extracted_at)
-        batch.add(parsed.pk, when, parsed.json)
+    batch = stage_records(zone, name, records, "benchmark", modified_at)
     zone.publish(batch)
     return batch.rows
 

@@ -18,8 +18,6 @@ import duckdb
 import pytest
 from dagster_dbt import DbtCliResource
 
-from assets import EXTRACTION_SPECS
-from assets.records import Parsed, parse_record
 from assets.transformer.descriptions import describe_test
 from resources.lineage import LineageResource
 from resources.postgres import PostgresResource
@@ -27,11 +25,11 @@ from resources.raw_zone import RawZone, RawZoneResource
 from resources.transformer import dbt_executable, manifest_path, transformer_project
 from sandbox.bigcommerce.data import Dataset, DatasetSize
 from sandbox.postgres_seed import default_anchor
+from sandbox.raw_zone_fill import SPECS, stage_records
 from tests.assets.support import SIZE
 from tests.transformer.test_pipeline import dbt_assets
 
 pytestmark = pytest.mark.slow
-SPECS = {spec.name: spec for spec in EXTRACTION_SPECS}
 SUBTOTAL = "assert_order_items_subtotal_matches_items"
 CREATED = "not_null_stg_bigcommerce__customers_created_at"
 QUARANTINED_ORDERS = 25
@@ -40,13 +38,7 @@ CUSTOMERS_WITHOUT_DATE = 3
 
 def _publish(zone: RawZone, name: str, records: Iterable[dict], quarantined=(),
              modified_at=None) -> None:
-    spec = SPECS[name]
-    batch = zone.stage(spec.ref, run_id="check-details-test")
-    for record in records:
-        parsed = parse_record(record, spec.shape)
-        assert isinstance(parsed, Parsed), parsed
-        when = parsed.modified_at or (modified_at(record) if modified_at else batch.extracted_at)
-        batch.add(parsed.pk, when, parsed.json)
+    batch = stage_records(zone, name, records, "check-details-test", modified_at)
     for record in quarantined:
         batch.quarantine(rule="not_nullable", column="sku", reason="sku is null",
                          raw=json.dumps(record), pk=record["id"])
