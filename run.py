@@ -7,6 +7,7 @@ Standard library only, because it runs on a fresh machine that has nothing but P
     python3 run.py ui                                    Dagster's UI on the same instance
     python3 run.py sandbox start|stop|status             the embedded stand-ins, by hand
     python3 run.py bqemulator start|stop|status          the local BigQuery emulator, by hand
+    python3 run.py marquez start|stop|status             Marquez (lineage API) on :5000, by hand
     python3 run.py prepare                               build the dbt manifest if stale
     python3 run.py contracts [--check]                   regenerate dbt sources from contracts
     python3 run.py lineage DATASET [--column COL]        upstream/downstream from the event file
@@ -127,7 +128,9 @@ def main(argv: list[str]) -> int:
     os.chdir(ROOT)
     if command == "test":
         return subprocess.call([python, "-m", "pytest", *rest])
-    cli_commands = {"main", "ui", "sandbox", "bqemulator", "bench", "prepare", "contracts"}
+    cli_commands = {
+        "main", "ui", "sandbox", "bqemulator", "marquez", "bench", "prepare", "contracts",
+    }
     if command in cli_commands | {"lineage"}:
         return subprocess.call([python, "-m", "cli", command, *rest])
     print(f"unknown command {command!r}\n{__doc__}", file=sys.stderr)

@@ -69,6 +69,11 @@ def main(argv: list[str]) -> int:
     emulator = commands.add_parser("bqemulator", help="start|stop|status of the BigQuery emulator")
     emulator.add_argument("action", choices=["start", "stop", "status"])
     emulator.add_argument("--project", default="local-project", help="its project id")
+    lineage_api = commands.add_parser("marquez", help="start|stop|status of the Marquez API")
+    lineage_api.add_argument("action", choices=["start", "stop", "status"])
+    lineage_api.add_argument("--port", type=int, default=5000, help="API port (default 5000)")
+    lineage_api.add_argument("--admin-port", type=int, default=5001,
+                             help="admin port, /healthcheck (default 5001)")
     commands.add_parser("prepare", help="build the dbt manifest (dbt parse) if it is stale")
     contracts = commands.add_parser(
         "contracts", help="regenerate the dbt sources files from the contracts"
@@ -134,6 +139,10 @@ def main(argv: list[str]) -> int:
         from cli.bqemulator import run as bqemulator_run
 
         return bqemulator_run(data, args.action, args.project)
+    if args.command == "marquez":
+        from cli.marquez import run as marquez_run
+
+        return marquez_run(data, args.action, args.port, args.admin_port)
     if args.command == "prepare":
         from resources.transformer import prepare_manifest
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sandbox.bigquery import venv
-from sandbox.processes import alive
+from sandbox.processes import alive, terminate_group
 
 if TYPE_CHECKING:
     from google.cloud import bigquery
@@ -63,7 +62,7 @@ class Emulator:
         return {"BIGQUERY_EMULATOR_HOST": self.endpoint, "GOOGLE_CLOUD_PROJECT": self.project}
 
     def stop(self) -> None:
-        _terminate(self.pid, self._process)
+        terminate_group(self.pid, self._process)
         (self.folder / _STATE).unlink(missing_ok=True)
 
     def __enter__(self) -> Emulator:
@@ -184,7 +183,7 @@ def _wait_ready(emulator: Emulator, process: subprocess.Popen, timeout_s: float)
         except (urllib.error.URLError, OSError):
             pass  # not listening yet
         time.sleep(0.2)
-    _terminate(process.pid, process)
+    terminate_group(process.pid, process)
     raise EmulatorError(
         f"bqemulator did not answer on {emulator.endpoint} within {timeout_s:.0f} s "
         f"({_last_line(emulator.log)}); its log: {emulator.log}"
@@ -200,27 +199,3 @@ def _last_line(log: Path) -> str:
     errors = [line for line in lines if _ERROR_LINE.match(line) or '"level": "error"' in line]
     last = (errors or lines or ["the log is empty"])[-1]
     return last if len(last) <= 200 else last[:197] + "..."
-
-
-def _terminate(pid: int, process: subprocess.Popen | None) -> None:
-    """SIGTERM to the emulator's whole session, SIGKILL after 10 s; reaps our own child."""
-    for sig, wait_s in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(pid, sig)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline:
-            if process is not None:
-                process.poll()  # reaps the leader, or its zombie keeps the group alive
-            if not _group_alive(pid):
-                return
-            time.sleep(0.05)
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
