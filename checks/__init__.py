@@ -12,12 +12,24 @@ import dagster as dg
 
 from checks.gx_audit import CHECK_NAME as QUALITY_CHECK
 from checks.pandera_audit import CHECK_NAME as SCHEMA_CHECK
+from checks.warehouse.rules import compile_rules
+from checks.warehouse.suite import derived_select
 from contracts.base import Contract
+
+
+def pushed_down(contract: Contract) -> None:
+    """Compile every Pandera rule and derived column to SQL, or raise naming the one that
+    cannot be (cheap: strings only, no database)."""
+    compile_rules(contract)
+    derived_select(contract)
 
 CHECK_NAMES = (SCHEMA_CHECK, QUALITY_CHECK)
 
 
 def contract_check_specs(contract: Contract, asset_key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    """The two checks; a rule that cannot run in the warehouse is refused here, when the
+    definitions load (`ContractError` naming the table and the rule)."""
+    pushed_down(contract)
     rules = sum(len(column.rules) + 1 for column in contract.columns)
     return [
         dg.AssetCheckSpec(

@@ -23,10 +23,8 @@ from checks.families import (
     over_parent_limit,
 )
 from checks.findings import AuditResult, Finding
-from checks.frame import frame_from_batch
-from checks.gx_audit import CHECK_NAME as GX_CHECK
-from checks.gx_audit import gx_audit
-from checks.pandera_audit import pandera_audit, structural_findings
+from checks.judges import JUDGES, Judged, audit_engine
+from checks.pandera_audit import structural_findings
 from checks.policy import QuarantineReason, Verdict, blocked_quarantine, decide
 from checks.report import BatchQuarantine, check_result
 from contracts import contract_for
@@ -55,13 +53,6 @@ def unclassified_query(batch: StagedBatch) -> str:
     return f"SELECT * FROM {batch.ref.unclassified_view} WHERE _batch_id = '{batch.batch_id}'"
 
 
-def _null_counts(data: pd.DataFrame, contract: Contract) -> dict[str, int]:
-    """A date the source sent empty is parsed to NaT, so it counts as null, as the contract
-    reads it ("no date"). A column at a time: selecting them all would copy the frame."""
-    names = [column.name for column in contract.columns if column.name in data.columns]
-    return {name: int(data[name].isna().sum()) for name in names}
-
-
 @dataclass
 class Staging:
     """What the extraction learnt while staging a batch, for its audit: records quarantined
@@ -77,10 +68,19 @@ class Staging:
 
 
 def audit_batch(contract: Contract, batch: StagedBatch, asset_key: dg.AssetKey,
-                staging: Staging) -> BatchAudit:
-    """Audit `batch` and quarantine the rows the contract's policy sets aside."""
-    frame = frame_from_batch(batch.seal_rows(), contract)
-    schema, typed = pandera_audit(contract, frame)
+                staging: Staging, engine: str | None = None) -> BatchAudit:
+    """Audit `batch` and quarantine the rows the contract's policy sets aside; `engine` (by
+    default `GOV_AUDIT_ENGINE`, `checks.judges`) says where the audits run."""
+    judge = JUDGES[engine or audit_engine()]
+    with judge(contract, batch.seal_rows()) as judged:
+        audit, quarantine = _decide(contract, batch, asset_key, staging, judged)
+    batch.quarantine_rows(quarantine)
+    return audit
+
+
+def _decide(contract: Contract, batch: StagedBatch, asset_key: dg.AssetKey, staging: Staging,
+            judged: Judged) -> tuple[BatchAudit, dict[int, QuarantineReason]]:
+    schema, quality = judged.schema, judged.quality
     structural = staging.quarantined_by_rule
     schema.findings = structural_findings(structural, staging.quarantined_columns,
                                           staging.quarantined_keys) + schema.findings
@@ -92,37 +92,32 @@ def audit_batch(contract: Contract, batch: StagedBatch, asset_key: dg.AssetKey,
                                           seen_before=staging.seen_before)
         held = {"unclassified_fields": drift.summary(),
                 "unclassified_values": unclassified_query(batch)}
-    if typed is not None:
-        quality = gx_audit(contract, typed)
-    else:
-        quality = AuditResult(GX_CHECK, frame.rows, error="not run: the batch does not match "
-                              "its schema contract (see schema_contract)")
     results = [schema, quality]
     verdict = decide(contract, results, batch.rows, batch.quarantined)
     quarantine = dict(verdict.quarantine)
     families = []
+    parent_columns = [relation.column for relation in contract.parents]
     if contract.parents and verdict.outcome != "blocked":
-        verdict, families = _hold_families(contract, frame.data, results, verdict, quarantine,
-                                           staging.parents_out)
+        verdict, families = _hold_families(contract, judged.keys(parent_columns), results,
+                                           verdict, quarantine, staging.parents_out)
     if verdict.outcome == "blocked":
-        quarantine = blocked_quarantine(results, verdict, list(frame.data.index))
-        families = hold_whole_batch(contract, frame.data, f"the {contract.qualified_name} "
-                                    f"batch {batch.batch_id} was blocked")
-    sample = typed if typed is not None else frame.data
-    nulls = _null_counts(frame.data, contract)
+        quarantine = blocked_quarantine(results, verdict, judged.all_rows())
+        families = hold_whole_batch(contract, judged.keys(parent_columns),
+                                    f"the {contract.qualified_name} batch {batch.batch_id} "
+                                    "was blocked")
     # Rows quarantined while parsing are in the batch's quarantine already; the rest move there.
     where = BatchQuarantine(batch.batch_id, quarantine_query(batch),
                             str(batch.destination("quarantine")),
                             batch.quarantined + len(quarantine),
                             tuple(f.summary() for f in families if f.parents_held))
+    sample = judged.sample(results)
     checks = [check_result(result, verdict, contract, asset_key, sample, where,
                            held if result is schema else None)
               for result in results]
-    frame_rows = frame.rows
-    del frame, typed, sample
-    batch.quarantine_rows(quarantine)
     by_rule = Counter(structural) + Counter(why.rule for why in quarantine.values())
-    return BatchAudit(verdict, results, checks, dict(by_rule), nulls, frame_rows, families)
+    audit = BatchAudit(verdict, results, checks, dict(by_rule), judged.null_counts,
+                       judged.rows, families)
+    return audit, quarantine
 
 
 def _hold_families(contract: Contract, data: pd.DataFrame, results: list[AuditResult],

@@ -83,7 +83,7 @@ def column_kind(column: Column) -> str:
     return "any"
 
 
-def _expected(kind: str, column: Column) -> str:
+def expected_type(kind: str, column: Column) -> str:
     if kind == "datetime":
         return f"a {column.time_format or 'native'} date string"
     if kind == "number":
@@ -241,7 +241,7 @@ def _column(name: str, values: list[Any], column: Column | None, *,
     if column is None or kind == "any":
         return pd.Series(values, dtype=object)
     present, bad, converted = _convert(values, kind, column)
-    miss = found.setdefault(name, TypeMismatch(_expected(kind, column)))
+    miss = found.setdefault(name, TypeMismatch(expected_type(kind, column)))
     miss.present += int(present.sum())
     miss.count += len(bad)
     miss.rows += [index_of[i][0] for i in bad]

@@ -23,6 +23,8 @@ from contracts.base import Contract
 CHECK_NAME = "schema_contract"
 # Pandera checks that are about the frame's shape rather than any row's values.
 SCHEMA_CHECKS = {"column_in_dataframe", "column_in_schema", "dtype", "coerce_dtype"}
+# Frame-level Pandera checks about the set of columns or rows, not a row's values.
+_COLUMN_SET = {"multiple_fields_uniqueness", "column_ordered", "dataframe_column_labels_unique"}
 
 
 def structural_findings(quarantined_by_rule: Counter, columns: dict[str, str | None],
@@ -36,6 +38,18 @@ def structural_findings(quarantined_by_rule: Counter, columns: dict[str, str | N
                 examples=list(keys.get(rule, ()))[:MAX_EXAMPLES])
         for rule, count in quarantined_by_rule.most_common()
     ]
+
+
+def in_contract_order(findings: list[Finding], contract: Contract) -> list[Finding]:
+    """Rule findings by the column they read (the model's order; row-wide rules last), then
+    rule: the order does not depend on which engine found them (`checks.judges`)."""
+    position = {column.name: i for i, column in enumerate(contract.columns)}
+
+    def key(finding: Finding) -> tuple[int, str]:
+        first = (finding.column or "").split(",")[0]
+        return position.get(first, len(position)), finding.rule
+
+    return sorted(findings, key=key)
 
 
 def _mismatch_findings(frame: AuditFrame) -> list[Finding]:
@@ -58,7 +72,20 @@ def _is_null(value: Any) -> bool:
         return False
 
 
+def _row_checks_once(cases: pd.DataFrame) -> pd.DataFrame:
+    """Pandera reports a failed dataframe check once per column of each failing row; it is one
+    rule of the row, about no single column."""
+    frame_level = (cases["schema_context"] == "DataFrameSchema") & \
+        ~cases["check"].astype(str).str.split("(").str[0].isin(SCHEMA_CHECKS | _COLUMN_SET)
+    if not frame_level.any():
+        return cases
+    once = cases[frame_level].assign(column=None, failure_case=None) \
+        .drop_duplicates(subset=["check", "index"])
+    return pd.concat([cases[~frame_level], once], ignore_index=True)
+
+
 def _case_findings(cases: pd.DataFrame) -> list[Finding]:
+    cases = _row_checks_once(cases)
     findings = []
     for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
         column = None if _is_null(column) else str(column)
@@ -95,7 +122,7 @@ def pandera_audit(contract: Contract, frame: AuditFrame) -> tuple[AuditResult, p
     try:
         typed = contract.model.validate(data, lazy=True)
     except pa.errors.SchemaErrors as errors:
-        result.findings += _case_findings(errors.failure_cases)
+        result.findings += in_contract_order(_case_findings(errors.failure_cases), contract)
         typed = errors.data
     except pa.errors.SchemaError as error:  # raised for some frame-level failures even if lazy
         result.findings.append(Finding(str(error.check or "schema"), None, "batch", 1, str(error)))

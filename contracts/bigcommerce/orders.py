@@ -19,9 +19,16 @@ from contracts.base import Contract, Expectation, Owner, Recent
 from contracts.bigcommerce.orders_fields import STATUSES, OrderFacts
 from contracts.bigcommerce.orders_money import OrderMoney
 
+# The same rules as SQL over the typed batch, for the audit in the warehouse
+# (`checks.warehouse.rules`): true for a good row, and a null counts as failing, as below.
+STATUS_SQL = ("status = CASE status_id "
+              + " ".join(f"WHEN {code} THEN '{name}'" for code, name in STATUSES) + " END")
+SAME_RATE_SQL = ("NOT coalesce(default_currency_code = store_default_currency_code, false) "
+                 "OR coalesce(store_default_to_transactional_exchange_rate = 1, false)")
+
 
 class Orders(OrderMoney, OrderFacts):
-    @pa.dataframe_check(name="status_name_matches_code")
+    @pa.dataframe_check(name="status_name_matches_code", statistics={"sql": STATUS_SQL})
     def status_name_matches_code(cls, df: pd.DataFrame) -> pd.Series:
         """A status code must carry its own name; a mismatch means the order is reported
         under the wrong status. (A vectorized Pandera check: GX's pair-set expectation walks
@@ -29,7 +36,7 @@ class Orders(OrderMoney, OrderFacts):
         expected = df["status_id"].map(dict(STATUSES))
         return df["status"].eq(expected).fillna(False).astype(bool)
 
-    @pa.dataframe_check(name="same_currency_rate_is_one")
+    @pa.dataframe_check(name="same_currency_rate_is_one", statistics={"sql": SAME_RATE_SQL})
     def same_currency_rate_is_one(cls, df: pd.DataFrame) -> pd.Series:
         """An order paid in the store's own currency converts at exactly 1: any other rate
         would turn its amounts into the wrong number of won."""
