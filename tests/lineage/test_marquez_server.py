@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+import yaml
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import schema_dataset
 from openlineage.client.uuid import generate_new_uuid
@@ -28,6 +29,7 @@ from lineage.naming import NAMESPACE, PRODUCER, DatasetId, postgres_table, wareh
 from resources.environment import REPO_ROOT
 from resources.lineage import LineageResource
 from sandbox import marquez
+from sandbox.marquez.jars import VERSION
 from tests.lineage.conftest import free_port
 
 SOURCE = postgres_table("postgresql://localhost:5432/wise", "point_transaction")
@@ -153,3 +155,15 @@ def test_a_marquez_that_exits_is_one_line_naming_its_log_and_leaves_nothing_runn
     finally:
         marquez.stop(folder)
         shutil.rmtree(data, ignore_errors=True)
+
+
+def test_the_compose_file_runs_the_same_marquez_as_the_command():
+    """docker-compose.marquez.yml, for Docker users: the version the command fetches, and the
+    API and admin on the command's default ports of the loopback."""
+    compose = yaml.safe_load((REPO_ROOT / "docker-compose.marquez.yml").read_text())
+    api = compose["services"]["api"]
+    assert api["image"] == f"marquezproject/marquez:{VERSION}"
+    assert compose["services"]["web"]["image"] == f"marquezproject/marquez-web:{VERSION}"
+    assert api["environment"]["SEARCH_ENABLED"] == "false"
+    assert api["ports"] == [f"127.0.0.1:{marquez.API_PORT}:{marquez.API_PORT}",
+                            f"127.0.0.1:{marquez.ADMIN_PORT}:{marquez.ADMIN_PORT}"]
