@@ -39,10 +39,11 @@ def _types(names: tuple[str, ...]) -> str:
 
 @dataclass(frozen=True)
 class TypedColumn:
-    """How one contract column is read out of `record`."""
+    """How one contract column is read out of its extracted JSON value."""
 
     column: Column
     path: str  # JSON path into the record
+    position: int  # 1-based, in the list of values extracted from each record at once
 
     @property
     def name(self) -> str:
@@ -56,23 +57,24 @@ class TypedColumn:
     def sql_type(self) -> str:
         return SQL_TYPES[self.kind]
 
-    def _json_type(self) -> str:
-        return f"json_type(record, {literal(self.path)})"
+    @property
+    def json(self) -> str:
+        """The column's JSON value in the extracted relation (SQL NULL if the key is absent)."""
+        return quote(f"__json_{self.position}")
+
+    def json_type(self) -> str:
+        return f"json_type({self.json})"
 
     def _text(self) -> str:
-        return f"json_extract_string(record, {literal(self.path)})"
+        return f"json_extract_string({self.json}, '$')"
 
     def present(self) -> str:
         """The record has a non-null value for the field."""
-        return f"coalesce({self._json_type()} <> 'NULL', false)"
-
-    def exists(self) -> str:
-        """The record has the field at all (null or not)."""
-        return f"{self._json_type()} IS NOT NULL"
+        return f"coalesce({self.json_type()} <> 'NULL', false)"
 
     def accepted(self) -> str:
         """The value is of a JSON type the column accepts (true for an absent or null one)."""
-        kind, t = self.kind, self._json_type()
+        kind, t = self.kind, self.json_type()
         if kind == "integer":
             ok = f"{t} IN {_types(INTEGERS)} AND TRY_CAST({self._text()} AS BIGINT) IS NOT NULL"
         elif kind == "boolean":
@@ -100,8 +102,7 @@ class TypedColumn:
         """The typed value, null where absent, null or of the wrong JSON type."""
         kind = self.kind
         if kind == "any":
-            return f"CASE WHEN {self.present()} THEN json_extract(record, {literal(self.path)})" \
-                   "::VARCHAR END"
+            return f"CASE WHEN {self.present()} THEN {self.json}::VARCHAR END"
         if kind == "datetime":
             typed = f"CASE WHEN {self._text()} <> '' THEN {self._parsed()} END"
         elif kind == "string":
@@ -117,23 +118,39 @@ class TypedColumn:
 def typed_columns(contract: Contract) -> list[TypedColumn]:
     paths = {name: "$." + ".".join(quote(p) for p in path.split("."))
              for name, path in contract.lift.items()}
-    return [TypedColumn(column, paths.get(column.name, "$." + quote(column.name)))
-            for column in contract.columns]
+    return [TypedColumn(column, paths.get(column.name, "$." + quote(column.name)), i)
+            for i, column in enumerate(contract.columns, start=1)]
 
 
 def typed_select(contract: Contract, source: str) -> str:
-    """SELECT of the typed batch from `source` (a relation with `_row`, `_pk`, `record`)."""
+    """SELECT of the typed batch from `source` (a relation with `_row`, `_pk`, `record`).
+
+    Each record is parsed once: one `json_extract` with every column's path returns the list
+    of their values, and each column is typed from its own small value. Per column the result
+    has the value, `<name>__bad` (wrong JSON type) and `<name>__json_type` (DuckDB's name of
+    its JSON type; null when the record lacks the key), so the counts of records that carry
+    the field need no second parse.
+    """
+    columns = typed_columns(contract)
+    paths = "[" + ", ".join(literal(c.path) for c in columns) + "]"
+    values = ", ".join(f"__values[{c.position}] AS {c.json}" for c in columns)
+    extracted = (f"SELECT _row, _pk, {values or 'NULL AS __none'} FROM "
+                 f"(SELECT _row, _pk, json_extract(record, {paths}) AS __values FROM {source})"
+                 if columns else f"SELECT _row, _pk FROM {source}")
     parts = ["_row", "_pk"]
-    for column in typed_columns(contract):
+    for column in columns:
         parts.append(f"{column.value()} AS {quote(column.name)}")
         parts.append(f"{column.bad()} AS {quote(column.name + '__bad')}")
-    return f"SELECT {', '.join(parts)} FROM {source}"
+        parts.append(f"{column.json_type()} AS {quote(column.name + '__json_type')}")
+    return f"SELECT {', '.join(parts)} FROM ({extracted})"
 
 
-def presence_select(contract: Contract, source: str) -> str:
-    """One row: per column, records that have the field, and records with a non-null value."""
+def presence_select(contract: Contract, typed: str) -> str:
+    """One row over the typed batch: its rows and, per column, records that have the field
+    and records with a non-null value."""
     parts = []
     for column in typed_columns(contract):
-        parts.append(f"count(*) FILTER (WHERE {column.exists()})")
-        parts.append(f"count(*) FILTER (WHERE {column.present()})")
-    return f"SELECT count(*), {', '.join(parts)} FROM {source}"
+        kind = quote(column.name + "__json_type")
+        parts.append(f"count({kind})")
+        parts.append(f"count(*) FILTER (WHERE {kind} <> 'NULL')")
+    return f"SELECT count(*){''.join(', ' + p for p in parts)} FROM {typed}"

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from resources.raw_zone.layout import TableRef, Zone, ZonePaths
@@ -92,6 +93,13 @@ class _RowGroupWriter:
         self.rows += 1
         if len(self._columns["_row"]) >= ROW_GROUP_ROWS:
             self.flush()
+
+    def append_table(self, table: pa.Table) -> None:
+        """Rows already in Arrow form (same schema), written as they are: no per-row Python."""
+        self.flush()
+        if table.num_rows:
+            self._writer.write_table(table.replace_schema_metadata(self._schema.metadata))
+            self.rows += table.num_rows
 
     def flush(self) -> None:
         if self._columns["_row"]:
@@ -221,12 +229,13 @@ class StagedBatch:
         path = self.seal_rows()
         kept = _RowGroupWriter(path.with_suffix(".rewrite"), BATCH_SCHEMA, self._metadata)
         moved = 0
+        leaving = pa.array(sorted(reasons), type=pa.int64())
         for chunk in pq.ParquetFile(path).iter_batches(batch_size=ROW_GROUP_ROWS):
-            for row in chunk.to_pylist():
-                why = reasons.get(row["_row"])
-                if why is None:
-                    kept.append(row)
-                    continue
+            table = pa.Table.from_batches([chunk])
+            out = pc.is_in(table.column("_row"), value_set=leaving)
+            kept.append_table(table.filter(pc.invert(out)))
+            for row in table.filter(out).to_pylist():
+                why = reasons[row["_row"]]
                 moved += 1
                 self.quarantine(rule=why.rule, column=why.column, reason=why.reason,
                                 raw=row["record"], pk=row["_pk"], stage=why.stage,
