@@ -94,7 +94,8 @@ def _case_findings(cases: pd.DataFrame) -> list[Finding]:
         if name == "coerce_dtype" and group["failure_case"].map(_is_null).all():
             continue  # a null in a non-null column: `not_nullable` already reports those rows
         rows = [int(i) for i in group["index"] if not _is_null(i)]
-        examples = list(group["failure_case"].head(MAX_EXAMPLES))
+        # A row-wide rule has no one value to show.
+        examples = list(group["failure_case"].head(MAX_EXAMPLES)) if column is not None else []
         if name in {"column_in_dataframe", "column_in_schema"}:
             for missing in group["failure_case"]:
                 verb = "is missing from" if name == "column_in_dataframe" else "is not in"

@@ -157,25 +157,34 @@ def _expected(column: TypedColumn) -> str:
 
 def _rule_findings(connection: duckdb.DuckDBPyConnection, contract: Contract,
                    skip: set[str]) -> list[Finding]:
-    """Each Pandera rule over the rows whose values were all of the right type."""
+    """Every Pandera rule over the rows whose values were all of the right type, in one scan:
+    a flag per rule, and only rows that broke at least one come back."""
+    # A missing column's finding is that it is missing, not its values.
+    rules = [rule for rule in compile_rules(contract)
+             if not (rule.column and set(rule.column.split(",")) & skip)]
+    if not rules:
+        return []
+    flags = ", ".join(f"coalesce({rule.failing}, false) AS __rule_{i}"
+                      for i, rule in enumerate(rules))
+    shown = sorted({rule.column for rule in rules if rule.column and "," not in rule.column})
+    failing = connection.execute(
+        f"SELECT * FROM (SELECT _row, {', '.join(quote(c) for c in shown) or 'NULL AS __none'}, "
+        f"{flags} FROM {AUDIT_ROWS}) WHERE "
+        + " OR ".join(f"__rule_{i}" for i in range(len(rules))) + " ORDER BY _row").df()
     findings = []
-    for rule in compile_rules(contract):
-        if rule.column and set(rule.column.split(",")) & skip:
-            continue  # the column is missing: that is the finding, not its values
-        value = quote(rule.column) if rule.column and "," not in rule.column else "NULL"
-        failing = connection.execute(
-            f"SELECT _row, {value} AS v FROM (SELECT *, {rule.failing} AS _fails "
-            f"FROM {AUDIT_ROWS}) WHERE _fails ORDER BY _row").fetchnumpy()
-        rows = [int(r) for r in failing["_row"]]
-        if not rows:
+    for i, rule in enumerate(rules):
+        broke = failing[failing[f"__rule_{i}"]]
+        if broke.empty:
             continue
-        examples = [] if rule.name == NOT_NULLABLE else list(failing["v"][:MAX_EXAMPLES])
-        if rule.name == NOT_NULLABLE:
-            examples = [None] * min(len(rows), MAX_EXAMPLES)
+        rows = [int(r) for r in broke["_row"]]
+        if rule.name == NOT_NULLABLE or rule.column not in shown:
+            examples = [None] * min(len(rows), MAX_EXAMPLES) if rule.name == NOT_NULLABLE else []
+        else:
+            examples = [_plain(v) for v in broke[rule.column].head(MAX_EXAMPLES)]
         where = f"{rule.column!r}" if rule.column else "the batch"
         findings.append(Finding(rule.name, rule.column, "row", len(rows),
                                 f"{len(rows)} rows of {where} fail {rule.name}", rows=rows,
-                                examples=[_plain(e) for e in examples]))
+                                examples=examples))
     return findings
 
 
