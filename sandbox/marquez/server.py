@@ -140,11 +140,12 @@ def start(
     command = [java, *_JVM_OPTIONS, "-cp", ":".join(map(str, classpath)), jars.MAIN_CLASS,
                "server", str(config)]
     with open(folder / "marquez.log", "ab") as out:
+        log_from = out.tell()
         process = subprocess.Popen(command, cwd=folder, stdout=out, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, start_new_session=True)
     marquez = Marquez(folder, port, admin_port, db.port, process.pid, process)
     try:
-        _wait_healthy(marquez, process, timeout_s)
+        _wait_healthy(marquez, process, timeout_s, log_from)
     except MarquezError:
         marquez.stop()
         raise
@@ -174,32 +175,45 @@ def stop(folder: Path) -> bool:
     return database.stop(folder / "postgres")
 
 
-def _wait_healthy(marquez: Marquez, process: subprocess.Popen, timeout_s: float) -> None:
-    # The admin healthcheck covers the database; the namespace listing proves the API answers.
-    checks = [f"{marquez.admin_url}/healthcheck", f"{marquez.url}/api/v1/namespaces"]
+def _wait_healthy(marquez: Marquez, process: subprocess.Popen, timeout_s: float,
+                  log_from: int) -> None:
+    # The admin healthcheck covers the database; a namespace that always exists proves the API
+    # answers. Not the namespace listing: one bad namespace in the database (a dataset's, which
+    # Marquez writes before it rejects the event) makes every listing a 500.
+    checks = [f"{marquez.admin_url}/healthcheck", f"{marquez.url}/api/v1/namespaces/default"]
     deadline = time.monotonic() + timeout_s
+    last = "nothing answered"
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise MarquezError(f"Marquez exited with code {process.returncode} before it was "
-                               f"healthy ({_last_cause(marquez.log)}); its log: {marquez.log}")
-        if all(_answers(url) for url in checks):
+                               f"healthy ({_last_cause(marquez.log, log_from)}); "
+                               f"its log: {marquez.log}")
+        answers = [_answer(url) for url in checks]
+        if all(answer == 200 for answer in answers):
             return
+        last = "; ".join(f"{url} {answer}" for url, answer in zip(checks, answers, strict=True))
         time.sleep(0.5)
     raise MarquezError(f"Marquez was not healthy on {marquez.url} within {timeout_s:.0f} s "
-                       f"({_last_cause(marquez.log)}); its log: {marquez.log}")
+                       f"({last}; {_last_cause(marquez.log, log_from)}); its log: {marquez.log}")
 
 
-def _answers(url: str) -> bool:
+def _answer(url: str) -> int | str:
+    """The HTTP status `url` answers with, or why it did not answer."""
     try:
         with urllib.request.urlopen(url, timeout=2) as answer:
-            return answer.status == 200
-    except (urllib.error.URLError, OSError):
-        return False  # not listening yet, or not healthy yet (500)
+            return answer.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except (urllib.error.URLError, OSError) as error:
+        return "not listening" if "refused" in str(error) else type(error).__name__
 
 
-def _last_cause(log: Path) -> str:
-    """The root cause Java logged last (the innermost `Caused by:`), else its last ERROR line."""
-    lines = [line.strip() for line in log.read_text(errors="replace").splitlines()]
+def _last_cause(log: Path, start: int) -> str:
+    """The root cause Java logged last since byte `start` (this start's part of the log): the
+    innermost `Caused by:`, else its last ERROR line."""
+    with open(log, "rb") as text:
+        text.seek(start)
+        lines = [line.strip() for line in text.read().decode(errors="replace").splitlines()]
     causes = [line.removeprefix("Caused by: ") for line in lines if _CAUSE.match(line)]
     errors = [line for line in lines if line.startswith("ERROR")]
     last = (causes or errors or [line for line in lines if line] or ["the log is empty"])[-1]
