@@ -70,8 +70,9 @@ def in_memory(contract: Contract, staged: Path) -> Iterator[Judged]:
 @contextmanager
 def in_warehouse(contract: Contract, staged: Path) -> Iterator[Judged]:
     from checks.warehouse.audit import warehouse_audit  # duckdb and GX's SQL engine
+    from checks.warehouse.duckdb_scratch import DuckDBScratch
 
-    with warehouse_audit(contract, staged) as audit:
+    with warehouse_audit(contract, DuckDBScratch(staged)) as audit:
         yield Judged(audit.schema, audit.quality, audit.rows, audit.null_counts,
                      all_rows=audit.all_rows, keys=audit.keys, sample=audit.sample)
 

@@ -1,13 +1,12 @@
-"""Both audits of one staged batch, run in DuckDB over the staged file: only counts, failing
-row ids and the few rows a steward is shown come back to Python.
+"""Both audits of one staged batch, run in the warehouse it lands in: only counts, failing row
+ids and the few rows a steward is shown come back to Python.
 
-The batch is typed once (`checks.warehouse.typed`) into a table of a scratch DuckDB file beside
-the staged batch, which is deleted afterwards; DuckDB streams the staged Parquet and spills to
-disk under its memory limit, so the audit's memory does not grow with the batch. The Pandera
-rules (`checks.warehouse.rules`) and the GX suite (`checks.warehouse.suite`) then read that
-table. Findings have the same shape, rule names and levels as the in-memory audit's
-(`checks.pandera_audit`), so the policy, the quarantine and the check results cannot tell them
-apart; tests run both on the same batches.
+The batch is typed once (`checks.warehouse.typed`) into a table of a scratch space: a DuckDB
+file beside the staged Parquet locally (`duckdb_scratch`), a dataset of the project on BigQuery
+(`bigquery_scratch`), dropped when the audit ends. The Pandera rules (`rules`) and the GX suite
+(`suite`) then read that table. Findings have the same shape, rule names and levels as the
+in-memory audit's (`checks.pandera_audit`), so the policy, the quarantine and the check results
+cannot tell them apart; tests run both on the same batches.
 """
 
 from __future__ import annotations
@@ -16,74 +15,41 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-import duckdb
 import pandas as pd
 
 from checks.findings import MAX_EXAMPLES, AuditResult, Finding
 from checks.frame import expected_type
+from checks.gx_audit import CHECK_NAME as QUALITY_CHECK
 from checks.pandera_audit import CHECK_NAME as SCHEMA_CHECK
 from checks.pandera_audit import in_contract_order
+from checks.warehouse.dialects import Dialect
 from checks.warehouse.rules import NOT_NULLABLE, compile_rules
 from checks.warehouse.suite import derived_select, suite_audit
-from checks.warehouse.typed import (
-    TypedColumn,
-    literal,
-    presence_select,
-    quote,
-    typed_columns,
-    typed_select,
-)
+from checks.warehouse.typed import TypedColumn, presence_select, typed_columns, typed_select
 from contracts.base import Contract
 
-TYPED = "typed"
-AUDIT_ROWS = "audit_rows"  # the typed rows whose every value had the right JSON type
-MEMORY_LIMIT = "512MB"  # DuckDB spills past it; the memory targets are set by this figure
-THREADS = 2  # the machines have 2 cores; each thread holds its own buffers
+NOT_RUN = "not run: the batch does not match its schema contract (see schema_contract)"
 
 
-def _as_gx_connects() -> dict[str, str]:
-    """DuckDB refuses a second connection to a file configured otherwise than the first, and
-    GX connects through duckdb-engine, which sets this user agent; connecting as it does lets
-    both stay open (GX keeps its connection for the life of its context)."""
-    import duckdb_engine
-    import sqlalchemy
+class Scratch(Protocol):
+    """Where one batch is typed and judged: its relations and how to query them."""
 
-    return {"custom_user_agent":
-            f"duckdb_engine/{duckdb_engine.__version__}(sqlalchemy/{sqlalchemy.__version__})"}
+    dialect: Dialect
+    staged: str  # the staged batch (`_row`, `_pk`, `record`, ...)
+    typed: str
+    audit_rows: str  # the typed rows whose every value had the right JSON type
+    bytes_processed: int
 
-
-class ScratchDatabase:
-    """The per-batch DuckDB file the batch is typed in; our connection opens on demand, so it
-    can be released while GX holds its own (`checks.warehouse.suite.Scratch`)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._connection: duckdb.DuckDBPyConnection | None = None
-
-    @property
-    def connection(self) -> duckdb.DuckDBPyConnection:
-        if self._connection is None:
-            self._connection = duckdb.connect(str(self.path), config=_as_gx_connects())
-            self._connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-            self._connection.execute(
-                f"SET temp_directory = {literal(str(self.path) + '.tmp')}")
-            self._connection.execute("SET preserve_insertion_order = false")
-            self._connection.execute(f"SET threads = {THREADS}")
-        return self._connection
-
-    def rows_of(self, sql: str) -> list[int]:
-        return [int(r) for r in self.connection.execute(sql).fetchnumpy()["_row"]]
-
-    def scalars(self, sql: str) -> list[Any]:
-        return [row[0] for row in self.connection.execute(sql).fetchall()]
-
-    def release(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+    def execute(self, sql: str) -> None: ...
+    def one(self, sql: str) -> tuple: ...
+    def frame(self, sql: str) -> pd.DataFrame: ...
+    def rows_of(self, sql: str) -> list[int]: ...
+    def scalars(self, sql: str) -> list[Any]: ...
+    def ready_for_gx(self) -> None: ...
+    def gx_datasource(self, context: Any, name: str) -> Any: ...
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -94,16 +60,17 @@ class WarehouseAudit:
     quality: AuditResult
     rows: int
     null_counts: dict[str, int]
-    scratch: ScratchDatabase  # open until the audit's block ends: samples and keys read it
+    scratch: Scratch  # open until the audit's block ends: samples and keys read it
 
     def all_rows(self) -> list[int]:
-        return self.scratch.rows_of(f"SELECT _row FROM {TYPED} ORDER BY _row")
+        return self.scratch.rows_of(f"SELECT _row FROM {self.scratch.typed} ORDER BY _row")
 
     def keys(self, columns: list[str]) -> pd.DataFrame:
         """`_row` and the given columns of every row (the family holds read them)."""
-        items = ", ".join(["_row", *(quote(c) for c in columns)])
-        return self.scratch.connection.execute(
-            f"SELECT {items} FROM {TYPED} ORDER BY _row").df().set_index("_row")
+        q = self.scratch.dialect.quote
+        items = ", ".join(["_row", *(q(c) for c in columns)])
+        return self.scratch.frame(
+            f"SELECT {items} FROM {self.scratch.typed} ORDER BY _row").set_index("_row")
 
     def sample(self, results: list[AuditResult], limit: int = 20) -> pd.DataFrame:
         """The typed rows the check results may show: the first failing rows of each."""
@@ -112,80 +79,71 @@ class WarehouseAudit:
         if not wanted:
             return pd.DataFrame()
         listed = ", ".join(str(r) for r in wanted)
-        return self.scratch.connection.execute(
-            f"SELECT * FROM {TYPED} WHERE _row IN ({listed})").df().set_index("_row")
+        return self.scratch.frame(
+            f"SELECT * FROM {self.scratch.typed} WHERE _row IN ({listed})").set_index("_row")
 
 
-def _scalars(connection: duckdb.DuckDBPyConnection, sql: str) -> list[Any]:
-    return [row[0] for row in connection.execute(sql).fetchall()]
-
-
-def _mismatch_findings(connection: duckdb.DuckDBPyConnection, columns: list[TypedColumn],
-                       presence: dict[str, tuple[int, int]], staged: str) -> list[Finding]:
+def _mismatch_findings(scratch: Scratch, columns: list[TypedColumn],
+                       presence: dict[str, tuple[int, int]]) -> list[Finding]:
     """Values of the wrong JSON type: their rows (`dtype`), or the batch if every value is."""
-    counts = connection.execute("SELECT " + ", ".join(
-        f"count(*) FILTER (WHERE {quote(c.name + '__bad')})" for c in columns)
-        + f" FROM {TYPED}").fetchone() if columns else ()
+    d = scratch.dialect
+    if not columns:
+        return []
+    counts = scratch.one("SELECT " + ", ".join(
+        d.count_if(d.quote(c.name + "__bad")) for c in columns) + f" FROM {scratch.typed}")
     findings = []
-    for column, count in zip(columns, counts or (), strict=False):
+    for column, count in zip(columns, counts, strict=True):
         if not count:
             continue
-        rows = [int(r) for r in _scalars(
-            connection, f"SELECT _row FROM {TYPED} WHERE {quote(column.name + '__bad')} "
-            "ORDER BY _row")]
+        rows = scratch.rows_of(f"SELECT _row FROM {scratch.typed} WHERE "
+                               f"{d.quote(column.name + '__bad')} ORDER BY _row")
         listed = ", ".join(str(r) for r in rows[:MAX_EXAMPLES])
-        examples = [_json_value(v) for v in _scalars(connection, (
-            f"SELECT json_extract(record, {literal(column.path)})::VARCHAR FROM {staged} "
-            f"WHERE _row IN ({listed}) ORDER BY _row"))]
-        expected = _expected(column)
+        examples = [None if v is None else json.loads(v) for v in scratch.scalars(
+            f"SELECT {d.json_field(column.path)} FROM {scratch.staged} "
+            f"WHERE _row IN ({listed}) ORDER BY _row")]
+        expected = expected_type(column.kind, column.column)  # one wording for both engines
         wholesale = count == presence[column.name][1]
         reason = (f"every value of {column.name!r} ({count}) is not {expected}: "
                   "the source changed the field's type" if wholesale
                   else f"{count} values of {column.name!r} are not {expected}")
-        findings.append(Finding("dtype", column.name, "batch" if wholesale else "row", count,
-                                reason, rows=rows, examples=examples))
+        findings.append(Finding("dtype", column.name, "batch" if wholesale else "row",
+                                int(count), reason, rows=rows, examples=examples))
     return findings
 
 
-def _json_value(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
-def _expected(column: TypedColumn) -> str:
-    return expected_type(column.kind, column.column)  # one wording for both engines
-
-
-def _rule_findings(connection: duckdb.DuckDBPyConnection, contract: Contract,
-                   skip: set[str]) -> list[Finding]:
+def _rule_findings(scratch: Scratch, contract: Contract, skip: set[str]) -> list[Finding]:
     """Every Pandera rule over the rows whose values were all of the right type, in one scan:
     a flag per rule, and only rows that broke at least one come back."""
+    q = scratch.dialect.quote
     # A missing column's finding is that it is missing, not its values.
-    rules = [rule for rule in compile_rules(contract)
+    rules = [rule for rule in compile_rules(contract, scratch.dialect)
              if not (rule.column and set(rule.column.split(",")) & skip)]
     if not rules:
         return []
     flags = ", ".join(f"coalesce({rule.failing}, false) AS __rule_{i}"
                       for i, rule in enumerate(rules))
     shown = sorted({rule.column for rule in rules if rule.column and "," not in rule.column})
-    failing = connection.execute(
-        f"SELECT * FROM (SELECT _row, {', '.join(quote(c) for c in shown) or 'NULL AS __none'}, "
-        f"{flags} FROM {AUDIT_ROWS}) WHERE "
-        + " OR ".join(f"__rule_{i}" for i in range(len(rules))) + " ORDER BY _row").df()
+    failing = scratch.frame(
+        f"SELECT * FROM (SELECT _row, {', '.join(q(c) for c in shown) or 'NULL AS __none'}, "
+        f"{flags} FROM {scratch.audit_rows}) WHERE "
+        + " OR ".join(f"__rule_{i}" for i in range(len(rules))) + " ORDER BY _row")
     findings = []
     for i, rule in enumerate(rules):
-        broke = failing[failing[f"__rule_{i}"]]
+        broke = failing[failing[f"__rule_{i}"].astype(bool)]
         if broke.empty:
             continue
         rows = [int(r) for r in broke["_row"]]
-        if rule.name == NOT_NULLABLE or rule.column not in shown:
-            examples = [None] * min(len(rows), MAX_EXAMPLES) if rule.name == NOT_NULLABLE else []
-        else:
+        if rule.name == NOT_NULLABLE:
+            examples = [None] * min(len(rows), MAX_EXAMPLES)
+        elif rule.column in shown:
             examples = [_plain(v) for v in broke[rule.column].head(MAX_EXAMPLES)]
+        else:
+            examples = []  # a row-wide rule has no one value to show
         where = f"{rule.column!r}" if rule.column else "the batch"
         findings.append(Finding(rule.name, rule.column, "row", len(rows),
                                 f"{len(rows)} rows of {where} fail {rule.name}", rows=rows,
                                 examples=examples))
-    return findings
+    return in_contract_order(findings, contract)
 
 
 def _plain(value: Any) -> Any:
@@ -193,55 +151,47 @@ def _plain(value: Any) -> Any:
 
 
 @contextmanager
-def warehouse_audit(contract: Contract, staged: Path) -> Iterator[WarehouseAudit]:
-    """Audit the sealed staged file `staged`; the scratch database lives until the block ends."""
-    scratch = ScratchDatabase(staged.with_suffix(".audit.duckdb"))
-    scratch.path.unlink(missing_ok=True)
+def warehouse_audit(contract: Contract, scratch: Scratch) -> Iterator[WarehouseAudit]:
+    """Audit the staged batch `scratch` reads; its scratch relations live until the block
+    ends."""
     try:
-        yield _audit(contract, scratch, staged)
+        yield _audit(contract, scratch)
     finally:
-        scratch.release()
-        for leftover in (scratch.path, Path(str(scratch.path) + ".wal")):
-            leftover.unlink(missing_ok=True)
+        scratch.close()
 
 
-def _audit(contract: Contract, scratch: ScratchDatabase, staged_path: Path) -> WarehouseAudit:
-    connection = scratch.connection
-    staged = f"read_parquet({literal(str(staged_path))})"
-    columns = typed_columns(contract)
-    connection.execute(f"CREATE TABLE {TYPED} AS {typed_select(contract, staged)}")
-    counts = connection.execute(presence_select(contract, TYPED)).fetchone()
+def _audit(contract: Contract, scratch: Scratch) -> WarehouseAudit:
+    d = scratch.dialect
+    columns = typed_columns(contract, d)
+    scratch.execute(f"CREATE TABLE {scratch.typed} AS "
+                    f"{typed_select(contract, scratch.staged, d)}")
+    counts = scratch.one(presence_select(contract, scratch.typed, d))
     rows = int(counts[0])
-    lifted = set(contract.lift)
     presence = {c.name: (int(counts[1 + 2 * i]), int(counts[2 + 2 * i]))
                 for i, c in enumerate(columns)}
     # A field no record has is missing, unless it is lifted (its value is then just null).
     missing = [c.name for c in columns
-               if rows and presence[c.name][0] == 0 and c.name not in lifted]
+               if rows and presence[c.name][0] == 0 and c.name not in contract.lift]
     schema = AuditResult(SCHEMA_CHECK, rows,
-                         findings=_mismatch_findings(connection, columns, presence, staged))
+                         findings=_mismatch_findings(scratch, columns, presence))
     schema.findings += [Finding("column_in_dataframe", name, "batch", 1,
                                 f"column {name!r} is missing from the batch")
                         for name in missing]
-    bad = " OR ".join(quote(c.name + "__bad") for c in columns) or "false"
-    extra = "".join(f", {item}" for item in derived_select(contract))
-    connection.execute(f"CREATE VIEW {AUDIT_ROWS} AS SELECT *{extra} FROM {TYPED} "
-                       f"WHERE NOT ({bad})")
-    schema.findings += in_contract_order(_rule_findings(connection, contract, set(missing)),
-                                         contract)
-    nulls = connection.execute("SELECT " + ", ".join(
-        f"count(*) FILTER (WHERE {quote(c.name)} IS NULL)" for c in columns)
-        + f" FROM {TYPED}").fetchone() if columns else ()
-    null_counts = {c.name: int(n) for c, n in zip(columns, nulls or (), strict=False)
+    bad = " OR ".join(d.quote(c.name + "__bad") for c in columns) or "false"
+    extra = "".join(f", {item}" for item in derived_select(contract, d))
+    scratch.execute(f"CREATE VIEW {scratch.audit_rows} AS SELECT *{extra} "
+                    f"FROM {scratch.typed} WHERE NOT ({bad})")
+    schema.findings += _rule_findings(scratch, contract, set(missing))
+    nulls = scratch.one("SELECT " + ", ".join(
+        d.count_if(f"{d.quote(c.name)} IS NULL") for c in columns)
+        + f" FROM {scratch.typed}") if columns else ()
+    null_counts = {c.name: int(n) for c, n in zip(columns, nulls, strict=False)
                    if c.name not in missing}
-    audit = WarehouseAudit(schema, AuditResult("quality_expectations", rows), rows,
-                           null_counts, scratch)
+    audit = WarehouseAudit(schema, AuditResult(QUALITY_CHECK, rows), rows, null_counts, scratch)
     if schema.error or schema.blocking:
-        audit.quality.error = ("not run: the batch does not match its schema contract "
-                               "(see schema_contract)")
+        audit.quality.error = NOT_RUN
         return audit
-    typed_rows = int(connection.execute(
-        f"SELECT count(*) FROM {AUDIT_ROWS}").fetchone()[0])
-    connection.execute("CHECKPOINT")  # GX reads the same file through its own engine
-    audit.quality = suite_audit(contract, scratch, AUDIT_ROWS, typed_rows)
+    typed_rows = int(scratch.one(f"SELECT count(*) FROM {scratch.audit_rows}")[0])
+    scratch.ready_for_gx()
+    audit.quality = suite_audit(contract, scratch, typed_rows)
     return audit

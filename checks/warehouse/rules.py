@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from checks.warehouse.typed import literal, quote
+from checks.warehouse.dialects import DUCKDB, Dialect
 from contracts.base import Contract, ContractError
 
 NOT_NULLABLE = "not_nullable"
@@ -39,7 +39,7 @@ class Rule:
     failing: str
 
 
-def _value(value: Any) -> str:
+def _value(value: Any, d: Dialect) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -49,17 +49,17 @@ def _value(value: Any) -> str:
     if isinstance(value, pd.Timestamp | datetime):
         stamp = pd.Timestamp(value)
         stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-        return f"TIMESTAMPTZ {literal(stamp.isoformat())}"
+        return d.timestamp(stamp.isoformat())
     if isinstance(value, str):
-        return literal(value)
+        return d.literal(value)
     raise ValueError(f"{value!r} ({type(value).__name__}) has no SQL literal")
 
 
-def _values(values: Any) -> str:
-    return "(" + ", ".join(_value(v) for v in values) + ")"
+def _values(values: Any, d: Dialect) -> str:
+    return "(" + ", ".join(_value(v, d) for v in values) + ")"
 
 
-def _length(c: str, s: dict[str, Any]) -> str:
+def _length(c: str, s: dict[str, Any], d: Dialect) -> str:
     if s.get("exact_value") is not None:
         return f"length({c}) = {int(s['exact_value'])}"
     bounds = [f"length({c}) >= {int(s['min_value'])}" if s.get("min_value") is not None else "",
@@ -67,34 +67,34 @@ def _length(c: str, s: dict[str, Any]) -> str:
     return " AND ".join(b for b in bounds if b) or "true"
 
 
-def _in_range(c: str, s: dict[str, Any]) -> str:
+def _in_range(c: str, s: dict[str, Any], d: Dialect) -> str:
     low = ">=" if s.get("include_min", True) else ">"
     high = "<=" if s.get("include_max", True) else "<"
-    return f"{c} {low} {_value(s['min_value'])} AND {c} {high} {_value(s['max_value'])}"
+    return f"{c} {low} {_value(s['min_value'], d)} AND {c} {high} {_value(s['max_value'], d)}"
 
 
 # Pandera check name -> the predicate a good value satisfies, from the check's statistics.
-PREDICATES: dict[str, Callable[[str, dict[str, Any]], str]] = {
-    "greater_than_or_equal_to": lambda c, s: f"{c} >= {_value(s['min_value'])}",
-    "greater_than": lambda c, s: f"{c} > {_value(s['min_value'])}",
-    "less_than_or_equal_to": lambda c, s: f"{c} <= {_value(s['max_value'])}",
-    "less_than": lambda c, s: f"{c} < {_value(s['max_value'])}",
-    "equal_to": lambda c, s: f"{c} = {_value(s['value'])}",
-    "not_equal_to": lambda c, s: f"{c} <> {_value(s['value'])}",
+PREDICATES: dict[str, Callable[[str, dict[str, Any], Dialect], str]] = {
+    "greater_than_or_equal_to": lambda c, s, d: f"{c} >= {_value(s['min_value'], d)}",
+    "greater_than": lambda c, s, d: f"{c} > {_value(s['min_value'], d)}",
+    "less_than_or_equal_to": lambda c, s, d: f"{c} <= {_value(s['max_value'], d)}",
+    "less_than": lambda c, s, d: f"{c} < {_value(s['max_value'], d)}",
+    "equal_to": lambda c, s, d: f"{c} = {_value(s['value'], d)}",
+    "not_equal_to": lambda c, s, d: f"{c} <> {_value(s['value'], d)}",
     "in_range": _in_range,
-    "isin": lambda c, s: f"{c} IN {_values(s['allowed_values'])}",
-    "notin": lambda c, s: f"{c} NOT IN {_values(s['forbidden_values'])}",
+    "isin": lambda c, s, d: f"{c} IN {_values(s['allowed_values'], d)}",
+    "notin": lambda c, s, d: f"{c} NOT IN {_values(s['forbidden_values'], d)}",
     # Pandera's str_matches is re.match: anchored at the start, not at the end.
-    "str_matches": lambda c, s: f"regexp_matches({c}, {literal('^(?:' + s['pattern'] + ')')})",
-    "str_contains": lambda c, s: f"regexp_matches({c}, {literal(s['pattern'])})",
-    "str_startswith": lambda c, s: f"starts_with({c}, {literal(s['string'])})",
-    "str_endswith": lambda c, s: f"ends_with({c}, {literal(s['string'])})",
+    "str_matches": lambda c, s, d: d.regex(c, "^(?:" + s["pattern"] + ")"),
+    "str_contains": lambda c, s, d: d.regex(c, s["pattern"]),
+    "str_startswith": lambda c, s, d: f"starts_with({c}, {d.literal(s['string'])})",
+    "str_endswith": lambda c, s, d: f"ends_with({c}, {d.literal(s['string'])})",
     "str_length": _length,
 }
 
 
-def _column_rules(contract: Contract, name: str, column: Any) -> list[Rule]:
-    c = quote(name)
+def _column_rules(contract: Contract, name: str, column: Any, d: Dialect) -> list[Rule]:
+    c = d.quote(name)
     rules = []
     if not column.nullable:
         rules.append(Rule(NOT_NULLABLE, name, f"{c} IS NULL"))
@@ -107,7 +107,7 @@ def _column_rules(contract: Contract, name: str, column: Any) -> list[Rule]:
             raise ContractError(f"contract {contract.qualified_name}: rule {check.name} on "
                                 f"column {name!r} cannot run in the warehouse (no SQL for it)")
         try:
-            predicate = compile_predicate(c, dict(check.statistics or {}))
+            predicate = compile_predicate(c, dict(check.statistics or {}), d)
         except (KeyError, ValueError) as error:
             raise ContractError(f"contract {contract.qualified_name}: rule "
                                 f"{check.error or check.name} on column {name!r} cannot run "
@@ -118,11 +118,11 @@ def _column_rules(contract: Contract, name: str, column: Any) -> list[Rule]:
     return rules
 
 
-def compile_rules(contract: Contract) -> list[Rule]:
+def compile_rules(contract: Contract, dialect: Dialect = DUCKDB) -> list[Rule]:
     """Every rule of the contract's Pandera model as SQL over the typed batch."""
     schema = contract.schema
     rules = [rule for name, column in schema.columns.items()
-             for rule in _column_rules(contract, name, column)]
+             for rule in _column_rules(contract, name, column, dialect)]
     for check in schema.checks:
         sql = (check.statistics or {}).get("sql")
         if not sql:
@@ -133,7 +133,7 @@ def compile_rules(contract: Contract) -> list[Rule]:
         rules.append(Rule(check.name, None, f"NOT coalesce(({sql}), false)"))
     if schema.unique:
         names = [schema.unique] if isinstance(schema.unique, str) else list(schema.unique)
-        keys = ", ".join(quote(n) for n in names)
+        keys = ", ".join(dialect.quote(n) for n in names)
         rules.append(Rule("multiple_fields_uniqueness", ",".join(names),
                           f"count(*) OVER (PARTITION BY {keys}) > 1"))
     return rules

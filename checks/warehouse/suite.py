@@ -9,7 +9,7 @@ staged rows (`_row`) the quarantine moves.
 
 DuckDB is not one of the dialects GX keeps one connection open for, so it closed the connection
 before reading a result and every metric came back empty (`../shared/NOTES.md`);
-`_keep_duckdb_connection` adds it. GX has no regex for DuckDB, so the suite's regex
+`keep_duckdb_connection` adds it. GX has no regex for DuckDB, so the suite's regex
 expectations are evaluated here, in SQL, with GX's own semantics (`mostly`, unexpected count):
 `REGEX_IN_SQL` names them, and `regex_rules` is the only rule of the suite not run by GX.
 """
@@ -20,14 +20,13 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
 
 from checks.findings import MAX_EXAMPLES, AuditResult, Finding
 from checks.gx_audit import CHECK_NAME, LEVEL_BY_POLICY, build_expectation
-from checks.warehouse.typed import literal, quote
+from checks.warehouse.dialects import DUCKDB, Dialect
 from contracts.base import Contract, ContractError, Expectation
 
 REGEX_IN_SQL = {"expect_column_values_to_match_regex": False,
@@ -39,20 +38,7 @@ ARITHMETIC = re.compile(r"^[\w\s.+\-*/()]+$")
 RowsOf = Callable[[str], list[int]]  # SQL returning `_row`s -> the rows
 
 
-class Scratch(Protocol):
-    """The scratch database the batch is typed in (`checks.warehouse.audit`)."""
-
-    path: Path
-
-    def rows_of(self, sql: str) -> list[int]: ...
-
-    def scalars(self, sql: str) -> list[Any]: ...
-
-    def release(self) -> None:
-        """Close our connection: DuckDB refuses GX's, configured otherwise, beside it."""
-
-
-def derived_select(contract: Contract) -> list[str]:
+def derived_select(contract: Contract, dialect: Dialect = DUCKDB) -> list[str]:
     """The contract's derived columns as SQL select items; refused unless plain arithmetic."""
     items = []
     for name, expression in contract.derived.items():
@@ -60,7 +46,7 @@ def derived_select(contract: Contract) -> list[str]:
             raise ContractError(f"contract {contract.qualified_name}: derived column {name!r} "
                                 f"({expression}) is not plain arithmetic, so it cannot run in "
                                 "the warehouse")
-        items.append(f"({expression}) AS {quote(name)}")
+        items.append(f"({expression}) AS {dialect.quote(name)}")
     return items
 
 
@@ -71,7 +57,7 @@ def _applicable(contract: Contract, rows: int) -> tuple[Expectation, ...]:
     return tuple(e for e in contract.expectations if e.type.startswith("expect_table_"))
 
 
-def _keep_duckdb_connection() -> None:
+def keep_duckdb_connection() -> None:
     """Make GX hold one DuckDB connection open, as it does for SQLite and BigQuery (see the
     module docstring). Idempotent."""
     from great_expectations.execution_engine import sqlalchemy_execution_engine as engine
@@ -86,30 +72,31 @@ def _keep_duckdb_connection() -> None:
                                                  _Dialect("duckdb"))
 
 
-def regex_rows(expectation: Expectation, relation: str) -> str:
+def regex_rows(expectation: Expectation, scratch: Any) -> str:
     """The rows GX would call unexpected: non-null values that do not (or, negated, do)
-    contain a match (GX searches, as `regexp_matches` does)."""
-    column = quote(expectation.kwargs["column"])
-    matches = f"regexp_matches({column}, {literal(expectation.kwargs['regex'])})"
+    contain a match (GX searches, as both warehouses' regex functions do)."""
+    d = scratch.dialect
+    column = d.quote(expectation.kwargs["column"])
+    matches = d.regex(column, expectation.kwargs["regex"])
     unexpected = matches if REGEX_IN_SQL[expectation.type] else f"NOT {matches}"
-    return f"SELECT _row FROM {relation} WHERE {column} IS NOT NULL AND {unexpected} ORDER BY _row"
+    return (f"SELECT _row FROM {scratch.audit_rows} WHERE {column} IS NOT NULL AND "
+            f"{unexpected} ORDER BY _row")
 
 
-def _regex_finding(expectation: Expectation, relation: str, rows_of: RowsOf,
-                   examples_of: Callable[[str], list[Any]], total: int) -> Finding | None:
+def _regex_finding(expectation: Expectation, scratch: Any) -> Finding | None:
     """GX's regex expectation: unexpected = non-null values (not) matching; passes when the
     unexpected share of non-null values is at most 1 - mostly."""
-    column = quote(expectation.kwargs["column"])
-    rows = rows_of(regex_rows(expectation, relation))
-    non_null = total
-    if rows or expectation.kwargs.get("mostly") is not None:
-        non_null = int(examples_of(f"SELECT count({column}) FROM {relation}")[0])
+    column = scratch.dialect.quote(expectation.kwargs["column"])
+    rows = scratch.rows_of(regex_rows(expectation, scratch))
+    if not rows:
+        return None
+    non_null = int(scratch.one(f"SELECT count({column}) FROM {scratch.audit_rows}")[0])
     mostly = float(expectation.kwargs.get("mostly", 1.0))
-    if not rows or (non_null and 1 - len(rows) / non_null >= mostly):
+    if non_null and 1 - len(rows) / non_null >= mostly:
         return None
     listed = ", ".join(str(r) for r in rows[:MAX_EXAMPLES])
-    examples = examples_of(f"SELECT {column} FROM {relation} WHERE _row IN ({listed}) "
-                           "ORDER BY _row")
+    examples = scratch.scalars(f"SELECT {column} FROM {scratch.audit_rows} "
+                               f"WHERE _row IN ({listed}) ORDER BY _row")
     return _as_finding(expectation, rows, len(rows), None, examples)
 
 
@@ -129,58 +116,49 @@ def _as_finding(expectation: Expectation, rows: list[int], count: int, observed:
                    examples=list(examples)[:MAX_EXAMPLES])
 
 
-def suite_audit(contract: Contract, scratch: Scratch, relation: str, rows: int,
+def suite_audit(contract: Contract, scratch: Any, rows: int,
                 now: datetime | None = None) -> AuditResult:
-    """The suite over `relation` in the scratch database, a failed check if it cannot run."""
+    """The suite over the scratch's `audit_rows`, a failed check if it cannot run. `scratch`
+    is a `checks.warehouse.audit.Scratch`."""
     result = AuditResult(CHECK_NAME, rows)
     try:
-        result.findings = _run(contract, scratch, relation, rows, now or datetime.now(UTC))
+        result.findings = _run(contract, scratch, rows, now or datetime.now(UTC))
     except Exception as error:  # a suite that cannot run is a failed check, never a pass
         result.error = f"the GX suite could not run: {type(error).__name__}: {error}"
     return result
 
 
-def _run(contract: Contract, scratch: Scratch, relation: str, rows: int,
-         now: datetime) -> list[Finding]:
+def _run(contract: Contract, scratch: Any, rows: int, now: datetime) -> list[Finding]:
     applicable = _applicable(contract, rows)
     in_sql = [e for e in applicable if e.type in REGEX_IN_SQL]
     by_gx = [e for e in applicable if e.type not in REGEX_IN_SQL]
-    findings = [f for e in in_sql
-                if (f := _regex_finding(e, relation, scratch.rows_of, scratch.scalars, rows))
-                is not None]
+    findings = [f for e in in_sql if (f := _regex_finding(e, scratch)) is not None]
     if not by_gx:
         return findings
-    failed = _validate(contract, scratch, relation, by_gx, now)
-    # Only now, with GX's connection closed, are its queries for every unexpected row run.
+    failed = _validate(contract, scratch, by_gx, now)
     return findings + [_gx_finding(e, result, scratch.rows_of) for e, result in failed]
 
 
-def _validate(contract: Contract, scratch: Scratch, relation: str,
-              expectations_to_run: list[Expectation],
+def _validate(contract: Contract, scratch: Any, expectations_to_run: list[Expectation],
               now: datetime) -> list[tuple[Expectation, dict[str, Any]]]:
     """Run the suite through GX's SQL engine: each failed expectation with GX's result."""
     import great_expectations as gx  # lazy: about 3 s, paid only by a step that audits
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    _keep_duckdb_connection()
-    scratch.release()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     name = re.sub(r"\W", "_", contract.qualified_name) + "_" + uuid.uuid4().hex[:6]
-    source = context.data_sources.add_sql(name, connection_string=f"duckdb:///{scratch.path}")
-    batch = source.add_table_asset(name, table_name=relation).add_batch_definition_whole_table(
-        "batch")
+    source = scratch.gx_datasource(context, name)
+    batch = source.add_table_asset(name, table_name=scratch.gx_table) \
+        .add_batch_definition_whole_table("batch")
     expectations = [build_expectation(gx, e, position, now)
                     for position, e in enumerate(expectations_to_run)]
     suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=expectations))
     validation = context.validation_definitions.add(
         gx.ValidationDefinition(name=name, data=batch, suite=suite))
-    try:
-        run = validation.run(result_format={
-            "result_format": "COMPLETE", "unexpected_index_column_names": ["_row"],
-            "return_unexpected_index_query": True, "partial_unexpected_count": MAX_EXAMPLES})
-    finally:
-        source.get_execution_engine().engine.dispose()
+    run = validation.run(result_format={
+        "result_format": "COMPLETE", "unexpected_index_column_names": ["_row"],
+        "return_unexpected_index_query": True, "partial_unexpected_count": MAX_EXAMPLES})
     failed = []
     for outcome in run.results:
         expectation = expectations_to_run[outcome.expectation_config.meta["position"]]

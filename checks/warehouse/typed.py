@@ -15,9 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from checks.frame import column_kind
+from checks.warehouse.dialects import DUCKDB, Dialect
 from contracts.base import Column, Contract
 
-# JSON types (DuckDB's json_type) a value may arrive as, by the column's kind.
+# JSON types (as DuckDB's json_type names them, `checks.warehouse.dialects`) a value may
+# arrive as, by the column's kind.
 INTEGERS = ("BIGINT", "UBIGINT")
 NUMBERS = (*INTEGERS, "DOUBLE")
 RFC2822 = "%a, %d %b %Y %H:%M:%S %z"
@@ -26,15 +28,15 @@ SQL_TYPES = {"integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN",
 
 
 def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    return DUCKDB.quote(name)
 
 
 def literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+    return DUCKDB.literal(text)
 
 
 def _types(names: tuple[str, ...]) -> str:
-    return "(" + ", ".join(literal(n) for n in names) + ")"
+    return "(" + ", ".join(DUCKDB.literal(n) for n in names) + ")"
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,8 @@ class TypedColumn:
 
     column: Column
     path: str  # JSON path into the record
-    position: int  # 1-based, in the list of values extracted from each record at once
+    position: int  # 1-based, among the values extracted from each record at once
+    dialect: Dialect = DUCKDB
 
     @property
     def name(self) -> str:
@@ -60,13 +63,13 @@ class TypedColumn:
     @property
     def json(self) -> str:
         """The column's JSON value in the extracted relation (SQL NULL if the key is absent)."""
-        return quote(f"__json_{self.position}")
+        return self.dialect.quote(f"__json_{self.position}")
 
     def json_type(self) -> str:
-        return f"json_type({self.json})"
+        return self.dialect.json_type(self.json)
 
     def _text(self) -> str:
-        return f"json_extract_string({self.json}, '$')"
+        return self.dialect.json_text(self.json)
 
     def present(self) -> str:
         """The record has a non-null value for the field."""
@@ -74,15 +77,15 @@ class TypedColumn:
 
     def accepted(self) -> str:
         """The value is of a JSON type the column accepts (true for an absent or null one)."""
-        kind, t = self.kind, self.json_type()
+        kind, t, d = self.kind, self.json_type(), self.dialect
         if kind == "integer":
-            ok = f"{t} IN {_types(INTEGERS)} AND TRY_CAST({self._text()} AS BIGINT) IS NOT NULL"
+            ok = f"{t} IN {_types(INTEGERS)} AND {d.cast(self._text(), 'BIGINT')} IS NOT NULL"
         elif kind == "boolean":
             ok = f"{t} = 'BOOLEAN'"
         elif kind == "string":
             ok = f"{t} = 'VARCHAR'"
         elif kind == "number":
-            number = f"isfinite(TRY_CAST({self._text()} AS DOUBLE))"
+            number = d.finite(d.cast(self._text(), "DOUBLE"))
             sent_as = {"string": ("VARCHAR",), "number": NUMBERS}.get(
                 self.column.numbers_as, (*NUMBERS, "VARCHAR"))
             ok = f"{t} IN {_types(sent_as)} AND coalesce({number}, false)"
@@ -95,62 +98,60 @@ class TypedColumn:
     def _parsed(self) -> str:
         text = self._text()
         if self.column.time_format == "rfc2822":
-            return f"try_strptime({text}, {literal(RFC2822)})"
-        return f"TRY_CAST({text} AS TIMESTAMPTZ)"
+            return self.dialect.parse_time(text, RFC2822)
+        return self.dialect.cast(text, "TIMESTAMPTZ")
 
     def value(self) -> str:
         """The typed value, null where absent, null or of the wrong JSON type."""
         kind = self.kind
         if kind == "any":
-            return f"CASE WHEN {self.present()} THEN {self.json}::VARCHAR END"
+            return f"CASE WHEN {self.present()} THEN {self.dialect.json_raw(self.json)} END"
         if kind == "datetime":
             typed = f"CASE WHEN {self._text()} <> '' THEN {self._parsed()} END"
         elif kind == "string":
             typed = self._text()
         else:
-            typed = f"TRY_CAST({self._text()} AS {self.sql_type})"
+            typed = self.dialect.cast(self._text(), self.sql_type)
         return f"CASE WHEN {self.present()} AND {self.accepted()} THEN {typed} END"
 
     def bad(self) -> str:
         return f"NOT {self.accepted()}"
 
 
-def typed_columns(contract: Contract) -> list[TypedColumn]:
+def typed_columns(contract: Contract, dialect: Dialect = DUCKDB) -> list[TypedColumn]:
     paths = {name: "$." + ".".join(quote(p) for p in path.split("."))
              for name, path in contract.lift.items()}
-    return [TypedColumn(column, paths.get(column.name, "$." + quote(column.name)), i)
+    return [TypedColumn(column, paths.get(column.name, "$." + quote(column.name)), i, dialect)
             for i, column in enumerate(contract.columns, start=1)]
 
 
-def typed_select(contract: Contract, source: str) -> str:
+def typed_select(contract: Contract, source: str, dialect: Dialect = DUCKDB) -> str:
     """SELECT of the typed batch from `source` (a relation with `_row`, `_pk`, `record`).
 
-    Each record is parsed once: one `json_extract` with every column's path returns the list
-    of their values, and each column is typed from its own small value. Per column the result
-    has the value, `<name>__bad` (wrong JSON type) and `<name>__json_type` (DuckDB's name of
-    its JSON type; null when the record lacks the key), so the counts of records that carry
-    the field need no second parse.
+    Each column is typed from its own small JSON value, taken out of the record once
+    (`Dialect.extracted`). Per column the result has the value, `<name>__bad` (wrong JSON
+    type) and `<name>__json_type` (the value's JSON type; null when the record lacks the key),
+    so the counts of records that carry the field need no second parse.
     """
-    columns = typed_columns(contract)
-    paths = "[" + ", ".join(literal(c.path) for c in columns) + "]"
-    values = ", ".join(f"__values[{c.position}] AS {c.json}" for c in columns)
-    extracted = (f"SELECT _row, _pk, {values or 'NULL AS __none'} FROM "
-                 f"(SELECT _row, _pk, json_extract(record, {paths}) AS __values FROM {source})"
+    columns = typed_columns(contract, dialect)
+    q = dialect.quote
+    extracted = (dialect.extracted(source, [c.path for c in columns],
+                                   [f"__json_{c.position}" for c in columns])
                  if columns else f"SELECT _row, _pk FROM {source}")
     parts = ["_row", "_pk"]
     for column in columns:
-        parts.append(f"{column.value()} AS {quote(column.name)}")
-        parts.append(f"{column.bad()} AS {quote(column.name + '__bad')}")
-        parts.append(f"{column.json_type()} AS {quote(column.name + '__json_type')}")
+        parts.append(f"{column.value()} AS {q(column.name)}")
+        parts.append(f"{column.bad()} AS {q(column.name + '__bad')}")
+        parts.append(f"{column.json_type()} AS {q(column.name + '__json_type')}")
     return f"SELECT {', '.join(parts)} FROM ({extracted})"
 
 
-def presence_select(contract: Contract, typed: str) -> str:
+def presence_select(contract: Contract, typed: str, dialect: Dialect = DUCKDB) -> str:
     """One row over the typed batch: its rows and, per column, records that have the field
     and records with a non-null value."""
     parts = []
-    for column in typed_columns(contract):
-        kind = quote(column.name + "__json_type")
+    for column in typed_columns(contract, dialect):
+        kind = dialect.quote(column.name + "__json_type")
         parts.append(f"count({kind})")
-        parts.append(f"count(*) FILTER (WHERE {kind} <> 'NULL')")
+        parts.append(dialect.count_if(f"{kind} <> 'NULL'"))
     return f"SELECT count(*){''.join(', ' + p for p in parts)} FROM {typed}"
