@@ -24,10 +24,14 @@ create_product_notification_event = dg.define_asset_job(
     selection=dg.AssetSelection.assets("op_product_notification_event").upstream(),
     description="Products, inventory and customers through the notification events.",
 )
+# Every run of the full pipeline carries this tag, scheduled or launched by hand, so the
+# production run queue (deploy/dagster.yaml) can hold it to one run at a time.
+PIPELINE_TAG = {"governance/pipeline": "full"}
 etl_pipeline = dg.define_asset_job(
     "etl_pipeline",
     selection=dg.AssetSelection.all(),
     description="Everything: extract every source, audit and publish it, then transform.",
+    tags=PIPELINE_TAG,
 )
 
 JOBS = [sync_customer, sync_order, sync_product, create_product_notification_event,

@@ -91,6 +91,8 @@ def test_main_job_runs_on_the_deploy_instance_in_postgres(tmp_path, dagster_post
         [run] = instance.get_runs()
         assert (run.run_id, run.job_name, run.status) == (
             run_id, "etl_pipeline", dg.DagsterRunStatus.SUCCESS)
+        # A run launched by hand carries the tag the queue holds to one run at a time.
+        assert run.tags.get("governance/pipeline") == "full"
         for asset in EXTRACTION_ASSETS:
             latest = instance.get_latest_materialization_event(asset.key)
             assert latest is not None and latest.run_id == run_id, asset.key
@@ -101,7 +103,7 @@ def test_main_job_runs_on_the_deploy_instance_in_postgres(tmp_path, dagster_post
         wanted = load_yaml("dagster.yaml")["run_coordinator"]["config"]
         assert queue.max_concurrent_runs == wanted["max_concurrent_runs"]
         assert queue.tag_concurrency_limits == wanted["tag_concurrency_limits"]
-        assert {"key": "dagster/schedule_name", "value": "etl_pipeline_daily",
+        assert {"key": "governance/pipeline", "value": "full",
                 "limit": 1} in queue.tag_concurrency_limits
 
 
