@@ -122,6 +122,8 @@ def start(
     """
     folder = Path(folder).resolve()
     folder.mkdir(parents=True, exist_ok=True)
+    if (found := running(folder)) is not None:
+        raise MarquezError(f"Marquez is already running on {folder} at {found.url}")
     java = jars.java()
     classpath = jars.classpath()
     for wanted, option in ((port, "--port"), (admin_port, "--admin-port")):
@@ -146,7 +148,7 @@ def start(
     marquez = Marquez(folder, port, admin_port, db.port, process.pid, process)
     try:
         _wait_healthy(marquez, process, timeout_s, log_from)
-    except MarquezError:
+    except BaseException:  # an interrupted first start too: nothing is left running
         marquez.stop()
         raise
     state = {"port": port, "admin_port": admin_port, "db_port": db.port, "pid": process.pid}
