@@ -6,6 +6,10 @@ Under `dagster dev` the project is prepared by the same `prepare_manifest()`: da
 `prepare_if_dev()` would run a `dbt` looked up on PATH, and a fresh clone has none there (the
 venv's dbt is found beside its Python). Loading the definitions without a manifest stops with
 one line that says how to build it.
+
+dagster-dbt is imported only where a `DbtProject` is built: importing it loads dbt-core too
+(about 2 s), which `prepare`, `contracts` and the other commands that only need the paths or
+`dbt parse` must not pay.
 """
 
 from __future__ import annotations
@@ -14,11 +18,14 @@ import subprocess
 import sys
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
-from dagster_dbt import DbtProject
 
 from resources.environment import REPO_ROOT, environment
+
+if TYPE_CHECKING:
+    from dagster_dbt import DbtProject
 
 TRANSFORMER_DIR = REPO_ROOT / "transformer"
 # What `dbt parse` reads: a change to any of these makes the manifest stale.
@@ -40,6 +47,8 @@ def dbt_target() -> str:
 
 @cache
 def transformer_project() -> DbtProject:
+    from dagster_dbt import DbtProject
+
     project = DbtProject(
         project_dir=TRANSFORMER_DIR, profiles_dir=TRANSFORMER_DIR, target=dbt_target()
     )
