@@ -173,14 +173,18 @@ class Warehouse:
                 ) -> bigquery.Dataset:
         """The dataset, created in the configured location if missing; one that exists in
         another location stops the run (a query across regions fails, a copy moves data)."""
+        from google.api_core import exceptions as api
         from google.cloud import bigquery
 
-        dataset = bigquery.Dataset(dataset_id)
-        dataset.location = self.settings.location
-        dataset.default_table_expiration_ms = default_table_expiration_ms
+        options = {"retry": self.retry, "timeout": self.settings.timeout_s}
         with self.explained(f"dataset {dataset_id}"):
-            found = self.client.create_dataset(dataset, exists_ok=True, retry=self.retry,
-                                               timeout=self.settings.timeout_s)
+            try:  # read first: the key may read datasets it may not create
+                found = self.client.get_dataset(dataset_id, **options)
+            except api.NotFound:
+                dataset = bigquery.Dataset(dataset_id)
+                dataset.location = self.settings.location
+                dataset.default_table_expiration_ms = default_table_expiration_ms
+                found = self.client.create_dataset(dataset, exists_ok=True, **options)
         where = (found.location or "").lower()
         if where != self.settings.location.lower():
             raise BigQueryError(f"dataset {dataset_id} is in {found.location}, but the location "
