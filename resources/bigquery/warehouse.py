@@ -28,12 +28,13 @@ class JobCost:
 
     Load jobs are free on BigQuery: their bytes are None. The emulator reports 0 processed and
     no billed bytes for every query (docs/bigquery.md); BigQuery reports the real figures, and
-    for a script also each statement's (`statement` then names the parent job's purpose).
+    for a script also each statement's, as jobs of kind "script statement" after the script's
+    own (whose bytes are their sum: count one or the other, not both).
     """
 
     job_id: str
     purpose: str
-    kind: str  # "query", "script statement" or "load"
+    kind: str  # "query", "script", "script statement" or "load"
     bytes_processed: int | None
     bytes_billed: int | None
     seconds: float
