@@ -23,7 +23,7 @@ from checks.families import (
     over_parent_limit,
 )
 from checks.findings import AuditResult, Finding
-from checks.judges import JUDGES, Judged, audit_engine
+from checks.judges import JUDGES, Judge, Judged, audit_engine
 from checks.pandera_audit import structural_findings
 from checks.policy import QuarantineReason, Verdict, blocked_quarantine, decide
 from checks.report import BatchQuarantine, check_result
@@ -68,10 +68,12 @@ class Staging:
 
 
 def audit_batch(contract: Contract, batch: StagedBatch, asset_key: dg.AssetKey,
-                staging: Staging, engine: str | None = None) -> BatchAudit:
-    """Audit `batch` and quarantine the rows the contract's policy sets aside; `engine` (by
-    default `GOV_AUDIT_ENGINE`, `checks.judges`) says where the audits run."""
-    judge = JUDGES[engine or audit_engine()]
+                staging: Staging, engine: str | None = None,
+                judge: Judge | None = None) -> BatchAudit:
+    """Audit `batch` and quarantine the rows the contract's policy sets aside. Where the audits
+    run (`checks.judges`): `judge` if given (`on_bigquery`), else `engine`, by default
+    `GOV_AUDIT_ENGINE`."""
+    judge = judge or JUDGES[engine or audit_engine()]
     with judge(contract, batch.seal_rows()) as judged:
         audit, quarantine = _decide(contract, batch, asset_key, staging, judged)
     batch.quarantine_rows(quarantine)

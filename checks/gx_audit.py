@@ -80,6 +80,21 @@ def _finding(expectation: Expectation, outcome: Any) -> Finding:
                    rows=sorted(set(rows)), examples=examples)
 
 
+def raised_message(info: Any) -> str | None:
+    """What went wrong if GX could not evaluate an expectation. GX reports an exception either
+    on the result itself or per metric it failed to compute ({metric id: {...}}); the second
+    kind has no `raised_exception` at the top and was read as a plain failure, blocking a clean
+    batch for "1 unexpected"."""
+    if not isinstance(info, dict):
+        return None
+    if info.get("raised_exception"):
+        return str(info.get("exception_message"))
+    for metric, detail in info.items():
+        if isinstance(detail, dict) and detail.get("raised_exception"):
+            return f"{metric}: {detail.get('exception_message')}"
+    return None
+
+
 def gx_audit(contract: Contract, typed: pd.DataFrame, now: datetime | None = None) -> AuditResult:
     result = AuditResult(CHECK_NAME, len(typed))
     try:
@@ -128,9 +143,8 @@ def _run_suite(contract: Contract, typed: pd.DataFrame, now: datetime) -> list[F
     findings = []
     for outcome in run.results:
         expectation = expectations_to_run[outcome.expectation_config.meta["position"]]
-        raised = (outcome.exception_info or {}).get("raised_exception")
-        if raised:
-            message = outcome.exception_info.get("exception_message")
+        message = raised_message(outcome.exception_info)
+        if message is not None:
             raise RuntimeError(f"{expectation.type} on {expectation.column}: {message}")
         if not outcome.success:
             findings.append(_finding(expectation, outcome))

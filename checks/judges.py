@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager as ContextManager
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -68,13 +70,27 @@ def in_memory(contract: Contract, staged: Path) -> Iterator[Judged]:
 
 
 @contextmanager
-def in_warehouse(contract: Contract, staged: Path) -> Iterator[Judged]:
+def in_scratch(contract: Contract, scratch: Any) -> Iterator[Judged]:
+    """The warehouse audit in `scratch` (a `checks.warehouse.audit.Scratch`: DuckDB's file or
+    BigQuery's dataset)."""
     from checks.warehouse.audit import warehouse_audit  # duckdb and GX's SQL engine
-    from checks.warehouse.duckdb_scratch import DuckDBScratch
 
-    with warehouse_audit(contract, DuckDBScratch(staged)) as audit:
+    with warehouse_audit(contract, scratch) as audit:
         yield Judged(audit.schema, audit.quality, audit.rows, audit.null_counts,
                      all_rows=audit.all_rows, keys=audit.keys, sample=audit.sample)
 
 
-JUDGES = {"warehouse": in_warehouse, "memory": in_memory}
+def in_warehouse(contract: Contract, staged: Path) -> ContextManager[Judged]:
+    """Locally: DuckDB over the staged file."""
+    from checks.warehouse.duckdb_scratch import DuckDBScratch
+
+    return in_scratch(contract, DuckDBScratch(staged))
+
+
+def on_bigquery(scratch: Any) -> Judge:
+    """The judge of a batch already loaded into BigQuery (`BigQueryScratch`)."""
+    return lambda contract, _staged: in_scratch(contract, scratch)
+
+
+Judge = Callable[[Contract, Path], ContextManager[Judged]]
+JUDGES: dict[str, Judge] = {"warehouse": in_warehouse, "memory": in_memory}

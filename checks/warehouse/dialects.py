@@ -90,7 +90,9 @@ class BigQuery(Dialect):
         return f"(NOT IS_INF({expression}) AND NOT IS_NAN({expression}))"
 
     def parse_time(self, text: str, fmt: str) -> str:
-        return f"SAFE.PARSE_TIMESTAMP({self.literal(fmt)}, {text})"
+        # The cast is a no-op on BigQuery; the emulator's PARSE_TIMESTAMP loses the time
+        # zone without it, and GX then cannot compare the column with an aware bound.
+        return f"SAFE_CAST(SAFE.PARSE_TIMESTAMP({self.literal(fmt)}, {text}) AS TIMESTAMP)"
 
     def regex(self, expression: str, pattern: str) -> str:
         return f"REGEXP_CONTAINS({expression}, {self.literal(pattern)})"

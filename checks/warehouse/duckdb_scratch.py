@@ -39,6 +39,7 @@ class DuckDBScratch:
         self.staged = f"read_parquet({DUCKDB.literal(str(staged))})"
         self.typed = "typed"
         self.audit_rows = self.gx_table = "audit_rows"
+        self.gx_schema = None
         self.bytes_processed = 0  # nothing is billed locally
         self._connection: duckdb.DuckDBPyConnection | None = None
         self.path.unlink(missing_ok=True)

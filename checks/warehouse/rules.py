@@ -4,8 +4,8 @@ Pandera stays the judge: every rule here is read from the contract's own `DataFr
 (`Check.name` and `Check.statistics` of each column check, `nullable`, `unique`, and the
 model's dataframe checks), never written a second time. Pandera's Ibis backend runs the same
 checks on a warehouse but cannot name the failing rows, skips column-level `unique`, and does
-not coerce (`../shared/NOTES.md`), so the checks are compiled here into predicates that return
-exactly the staged rows (`_row`) failing each rule.
+not coerce (docs/contracts.md, "Where the audit runs"), so the checks are compiled here into
+predicates that return exactly the staged rows (`_row`) failing each rule.
 
 A column check whose name has no compiler here, or a dataframe check that does not carry its
 SQL (`statistics={"sql": ...}`, a predicate over the typed columns that is true for a good

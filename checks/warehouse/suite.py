@@ -8,7 +8,7 @@ returns the query that selects every unexpected row, which is run here to get th
 staged rows (`_row`) the quarantine moves.
 
 DuckDB is not one of the dialects GX keeps one connection open for, so it closed the connection
-before reading a result and every metric came back empty (`../shared/NOTES.md`);
+before reading a result and every metric came back empty;
 `keep_duckdb_connection` adds it. GX has no regex for DuckDB, so the suite's regex
 expectations are evaluated here, in SQL, with GX's own semantics (`mostly`, unexpected count):
 `REGEX_IN_SQL` names them, and `regex_rules` is the only rule of the suite not run by GX.
@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from checks.findings import MAX_EXAMPLES, AuditResult, Finding
-from checks.gx_audit import CHECK_NAME, LEVEL_BY_POLICY, build_expectation
+from checks.gx_audit import CHECK_NAME, LEVEL_BY_POLICY, build_expectation, raised_message
 from checks.warehouse.dialects import DUCKDB, Dialect
 from contracts.base import Contract, ContractError, Expectation
 
@@ -33,6 +33,7 @@ REGEX_IN_SQL = {"expect_column_values_to_match_regex": False,
                 "expect_column_values_to_not_match_regex": True}
 # A derived column is a `DataFrame.eval` expression; only arithmetic over column names, which
 # reads the same in SQL.
+ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}")
 ARITHMETIC = re.compile(r"^[\w\s.+\-*/()]+$")
 
 RowsOf = Callable[[str], list[int]]  # SQL returning `_row`s -> the rows
@@ -105,6 +106,8 @@ def _as_finding(expectation: Expectation, rows: list[int], count: int, observed:
     level = LEVEL_BY_POLICY[expectation.on_failure]
     if level == "row" and not rows:
         level = "batch"  # a batch-level failure cannot be quarantined row by row
+    if isinstance(observed, str) and ISO_TIME.match(observed):
+        observed = pd.Timestamp(observed)  # BigQuery's engine reports a time as text
     if isinstance(observed, datetime):  # as pandas reports it, so both audits say the same
         observed = pd.Timestamp(observed).tz_convert("UTC")
     if not examples and observed is not None:
@@ -149,7 +152,9 @@ def _validate(contract: Contract, scratch: Any, expectations_to_run: list[Expect
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     name = re.sub(r"\W", "_", contract.qualified_name) + "_" + uuid.uuid4().hex[:6]
     source = scratch.gx_datasource(context, name)
-    batch = source.add_table_asset(name, table_name=scratch.gx_table) \
+    # Qualified: through sqlalchemy-bigquery an unqualified name read as empty on the emulator.
+    batch = source.add_table_asset(name, table_name=scratch.gx_table,
+                                   schema_name=scratch.gx_schema) \
         .add_batch_definition_whole_table("batch")
     expectations = [build_expectation(gx, e, position, now)
                     for position, e in enumerate(expectations_to_run)]
@@ -162,9 +167,8 @@ def _validate(contract: Contract, scratch: Any, expectations_to_run: list[Expect
     failed = []
     for outcome in run.results:
         expectation = expectations_to_run[outcome.expectation_config.meta["position"]]
-        raised = (outcome.exception_info or {}).get("raised_exception")
-        if raised:
-            message = outcome.exception_info.get("exception_message")
+        message = raised_message(outcome.exception_info)
+        if message is not None:
             raise RuntimeError(f"{expectation.type} on {expectation.column}: {message}")
         if not outcome.success:
             failed.append((expectation, outcome.result or {}))
