@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any
 
@@ -100,21 +101,10 @@ async def read_order_products(client: BigCommerceClient, extraction: Extraction)
     orders = ORDERS.ref
 
     async def changed_orders() -> AsyncIterator[tuple[int, object]]:
-        if not extraction.zone.paths.has_batches(orders):
-            return
-        # Every order's newest published version, held ones too (the current view leaves
-        # those out): re-reading a held order's lines is how its family is released.
-        with extraction.zone.reader([orders]) as db:
-            cursor = db.execute(
-                f"SELECT _pk, _modified_at FROM {orders.schema}.{orders.table}__batches "
-                "QUALIFY row_number() OVER (PARTITION BY _pk ORDER BY _modified_at DESC, "
-                "_batch_id DESC, _row DESC) = 1 AND (?::TIMESTAMPTZ IS NULL OR _modified_at >= ?) "
-                "ORDER BY _pk",
-                [extraction.window.since, extraction.window.since],
-            )
-            while rows := cursor.fetchmany(1_000):
-                for row in rows:
-                    yield row
+        # Every order's newest published version, held ones too: re-reading a held order's
+        # lines is how its family is released.
+        for row in extraction.zone.newest_versions(orders, extraction.window.since):
+            yield row
 
     missing: list[int] = []
     async for (order_id, modified_at), records in reads.sublists(
@@ -140,21 +130,19 @@ async def read_order_products(client: BigCommerceClient, extraction: Extraction)
 
 async def read_onsale_inventory(client: BigCommerceClient, extraction: Extraction) -> None:
     """Inventory of every variant of the products currently on sale, 50 products a request."""
-    products = PRODUCTS.ref
-    if not extraction.zone.paths.has_batches(products):
-        return
-    with extraction.zone.reader([products]) as db:
-        ids = [
-            row[0]
-            for row in db.execute(
-                f"SELECT _pk FROM {products.schema}.{products.table} "
-                "WHERE TRY_CAST(record->>'$.sale_price' AS DECIMAL(18, 4)) > 0 ORDER BY _pk"
-            ).fetchall()
-        ]
+    ids = [key for key, price in extraction.zone.current_field(PRODUCTS.ref, "sale_price")
+           if _positive(price)]
     for start in range(0, len(ids), 50):
         chunk = ",".join(str(i) for i in ids[start : start + 50])
         async for page in client.iter_v3("v3/inventory/items", {"product_id:in": chunk}):
             extraction.add(page.records)  # a snapshot: nothing to bound, read as it is now
+
+
+def _positive(price: str | None) -> bool:
+    try:
+        return Decimal(price or "0") > 0
+    except InvalidOperation:
+        return False  # not a price: nothing on sale to read
 
 
 def _spec(

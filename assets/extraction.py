@@ -19,11 +19,13 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
+from assets import bigquery_wap
 from assets.records import Parsed, parse_record, to_json
 from assets.spec import ExtractionSpec
 from checks.audit import BatchAudit, Staging, audit_batch
 from checks.drift import Drift, json_type
 from lineage.extraction import ExtractionLineage
+from resources.bigquery.raw_zone import BigQueryRawZone
 from resources.raw_zone import RawZone, StagedBatch, TableRef
 
 PROGRESS_EVERY_S = 5.0
@@ -80,6 +82,7 @@ class Extraction:
     lineage: ExtractionLineage | None = None
     audit: BatchAudit | None = None
     notes: dict[str, str] = field(default_factory=dict)  # what the reader wants a steward to see
+    published_at: str | None = None  # the BigQuery table, when the raw zone is BigQuery's
     _last_progress: float = field(default_factory=time.monotonic)
 
     def __enter__(self) -> Extraction:
@@ -95,7 +98,7 @@ class Extraction:
         return self
 
     def __exit__(self, kind: type | None, error: BaseException | None, _tb: object) -> None:
-        if error is not None and self.batch.published_path is None:
+        if error is not None and self.batch.published_path is None and not self.published_at:
             self.batch.abandon(f"{type(error).__name__}: {error}")
         if error is not None and self.lineage is not None:  # no-op once blocked() reported
             self.lineage.crashed(error, self.batch, self.audit)
@@ -158,7 +161,12 @@ class Extraction:
             quarantined = self.zone.newest_quarantined(parent)
             staging.parents_out[parent.qualified_name] = {
                 **quarantined, **staging.parents_out.get(parent.qualified_name, {})}
-        audit = self.audit = audit_batch(self.spec.contract, self.batch, self.spec.key, staging)
+        on_bigquery = isinstance(self.zone, BigQueryRawZone)
+        load = self.zone.load(self.batch) if on_bigquery else None
+        audit = self.audit = audit_batch(
+            self.spec.contract, self.batch, self.spec.key, staging, move=not on_bigquery,
+            judge=bigquery_wap.judge_in_bigquery(self.zone, load, self.batch)
+            if on_bigquery else None)
         yield from audit.check_results
         parents = dict((p.qualified_name, p) for _, p in self.spec.ref.parents)
         for family in audit.families:  # before the batch: never a parent without its rows
@@ -166,7 +174,10 @@ class Extraction:
                                    self.batch.batch_id, family.parents_held,
                                    family.parents_clean)
         if audit.verdict.outcome == "blocked":
-            self.zone.publish_quarantine(self.batch)
+            if on_bigquery:
+                bigquery_wap.publish(self.zone, load, audit)
+            else:
+                self.zone.publish_quarantine(self.batch)
             self.batch.abandon(audit.verdict.summary)
             if self.lineage is not None:
                 self.lineage.blocked(self.batch, audit)
@@ -176,22 +187,28 @@ class Extraction:
                 metadata=self._metadata(source_stats, audit),
             )
         self.batch.seal()
-        self.zone.publish(self.batch)
+        if on_bigquery:
+            bigquery_wap.publish(self.zone, load, audit)
+            self.published_at = bigquery_wap.table_of(self.zone, self.batch)
+        else:
+            self.zone.publish(self.batch)
         if self.lineage is not None:
             self.lineage.completed(self.batch, audit)
         metadata = self._metadata(source_stats, audit)
         self.context.log.info(
-            f"{self.spec.name}: published {self.batch.rows} rows, quarantined "
-            f"{self.batch.quarantined}, in {metadata['seconds']} s"
+            f"{self.spec.name}: published {metadata['dagster/row_count']} rows, quarantined "
+            f"{metadata['rows_quarantined']}, in {metadata['seconds']} s"
         )
         yield dg.MaterializeResult(metadata=metadata)
 
     def _metadata(self, source_stats: dict[str, Any], audit: BatchAudit) -> dict[str, Any]:
-        published = self.batch.published_path
+        published = self.published_at or self.batch.published_path
         quarantine = self.batch.quarantine_path
+        # On BigQuery the staged files keep every row: the audit's decision says which went.
+        moved = len(audit.quarantine) if isinstance(self.zone, BigQueryRawZone) else 0
         return {
-            "dagster/row_count": self.batch.rows,
-            "rows_quarantined": self.batch.quarantined,
+            "dagster/row_count": self.batch.rows - moved,
+            "rows_quarantined": self.batch.quarantined + moved,
             "quarantined_by_rule": audit.quarantined_by_rule,
             **source_stats,
             "pages": self.pages,

@@ -43,6 +43,10 @@ class BatchAudit:
     null_counts: dict[str, int] = field(default_factory=dict)
     rows_audited: int = 0
     families: list[FamilyHolds] = field(default_factory=list)  # parents held or released
+    # Staged row -> why, for every row the audit sets aside (a warehouse that publishes by
+    # itself, BigQuery's, takes the decision rather than the moved files).
+    quarantine: dict[int, QuarantineReason] = field(default_factory=dict)
+    bytes_processed: int | None = None  # by the audit's queries, where the warehouse bills them
 
 
 def quarantine_query(batch: StagedBatch) -> str:
@@ -69,14 +73,17 @@ class Staging:
 
 def audit_batch(contract: Contract, batch: StagedBatch, asset_key: dg.AssetKey,
                 staging: Staging, engine: str | None = None,
-                judge: Judge | None = None) -> BatchAudit:
+                judge: Judge | None = None, move: bool = True) -> BatchAudit:
     """Audit `batch` and quarantine the rows the contract's policy sets aside. Where the audits
     run (`checks.judges`): `judge` if given (`on_bigquery`), else `engine`, by default
-    `GOV_AUDIT_ENGINE`."""
+    `GOV_AUDIT_ENGINE`. `move=False` leaves the staged files as they are (the decision is
+    `BatchAudit.quarantine`)."""
     judge = judge or JUDGES[engine or audit_engine()]
     with judge(contract, batch.seal_rows()) as judged:
         audit, quarantine = _decide(contract, batch, asset_key, staging, judged)
-    batch.quarantine_rows(quarantine)
+    audit.quarantine = quarantine
+    if move:
+        batch.quarantine_rows(quarantine)
     return audit
 
 

@@ -112,6 +112,30 @@ class RawZone:
                 "GROUP BY q._pk").fetchall()
         return {int(key): f"its newest version is quarantined ({rule})" for key, rule in rows}
 
+    def newest_versions(self, ref: TableRef,
+                        since: datetime | None) -> Iterator[tuple[int, datetime]]:
+        """(key, modification time) of every key's newest published version changed since
+        `since` (all if None), held ones too (the current view leaves those out)."""
+        if not self.paths.has_batches(ref):
+            return
+        with self.reader([ref]) as db:
+            cursor = db.execute(
+                f"SELECT _pk, _modified_at FROM {ref.schema}.{ref.table}__batches "
+                "QUALIFY row_number() OVER (PARTITION BY _pk ORDER BY _modified_at DESC, "
+                "_batch_id DESC, _row DESC) = 1 AND (?::TIMESTAMPTZ IS NULL OR _modified_at >= ?) "
+                "ORDER BY _pk", [since, since])
+            while rows := cursor.fetchmany(1_000):
+                yield from rows
+
+    def current_field(self, ref: TableRef, field: str) -> list[tuple[int, str | None]]:
+        """(key, the top-level `field` as text) of every record in the table's current view."""
+        if not self.paths.has_batches(ref):
+            return []
+        path = "'$.\"" + field.replace("'", "''") + "\"'"
+        with self.reader([ref]) as db:
+            return db.execute(f"SELECT _pk, record->>{path} FROM {ref.schema}.{ref.table} "
+                              "ORDER BY _pk").fetchall()
+
     def unclassified_fields(self, ref: TableRef) -> set[str]:
         """The fields held back (not named by the contract) in any earlier batch of the table."""
         folder = self.paths.glob(ref, zone="unclassified").parent
@@ -142,5 +166,22 @@ class RawZoneResource(dg.ConfigurableResource):
         "publishes (None keeps them forever). Raw values live only there, so keep it short.",
     )
 
+    bigquery_project: str | None = Field(
+        default=None, description="BigQuery project of the raw zone; unset keeps it local "
+        "(Parquet + DuckDB). Credentials come from GCP_SERVICE_ACCOUNT_KEY when used.")
+    bigquery_location: str = Field(default="asia-northeast3",
+                                   description="Location of the project's datasets.")
+    bigquery_emulator_host: str | None = Field(
+        default=None, description="A BigQuery emulator's URL instead of Google (tests, "
+        "`run.py main --warehouse bigquery-emulator`).")
+
     def zone(self) -> RawZone:
-        return RawZone(Path(self.root), Path(self.warehouse), self.quarantine_retention_days)
+        if self.bigquery_project is None:
+            return RawZone(Path(self.root), Path(self.warehouse), self.quarantine_retention_days)
+        from resources.bigquery.raw_zone import BigQueryRawZone  # the client only when used
+        from resources.bigquery.settings import BigQuerySettings
+
+        settings = BigQuerySettings(project=self.bigquery_project,
+                                    location=self.bigquery_location,
+                                    emulator_host=self.bigquery_emulator_host)
+        return BigQueryRawZone(Path(self.root), settings, self.quarantine_retention_days)
