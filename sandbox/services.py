@@ -36,6 +36,7 @@ class SandboxOptions:
     customers: int | None = None
     orders: int | None = None
     products: int | None = None
+    drawn_orders: int = 0  # draw this many orders, serve `orders` made from them (0: draw all)
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def launch_api(folder: Path, options: SandboxOptions, token: str, *,
     command = [sys.executable, "-m", "sandbox.bigcommerce", "--host", "127.0.0.1", "--port", "0"]
     command += ["--size", str(options.size), "--seed", str(options.seed)]
     command += ["--quota", str(options.quota), "--window-ms", str(options.window_ms)]
-    command += ["--ready-file", str(ready)]
+    command += ["--ready-file", str(ready), "--drawn-orders", str(options.drawn_orders)]
     for kind in ("customers", "orders", "products"):
         if getattr(options, kind) is not None:
             command += [f"--{kind}", str(getattr(options, kind))]

@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     for kind in ("customers", "orders", "products"):
         parser.add_argument(f"--{kind}", type=int, default=None,
                             help=f"override the number of {kind} that --size implies")
+    parser.add_argument("--drawn-orders", type=int, default=0,
+                        help="draw only this many orders and serve --orders made from them "
+                             "with fresh ids (repeat.py; for scale benchmarks)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--quota", type=int, default=150, help="requests per window")
     parser.add_argument("--window-ms", type=int, default=30_000)
@@ -63,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     config = SandboxConfig(
         access_token=token, store_hash=args.store_hash, seed=args.seed, size=size,
         quota=args.quota, window_ms=args.window_ms,
-        fault_plan=plan, **({"anchor": args.anchor} if args.anchor else {}),
+        fault_plan=plan, drawn_orders=args.drawn_orders,
+        **({"anchor": args.anchor} if args.anchor else {}),
     )
     serve(config, args.host, args.port, args.ready_file)
     return 0

@@ -19,7 +19,7 @@ import hmac
 import socket
 import struct
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -29,6 +29,7 @@ from sandbox.bigcommerce.endpoints import ROUTES, STORE, Store, json_response
 from sandbox.bigcommerce.faults import Delay, FaultPlan, Reset, Respond, SourceState, Truncate
 from sandbox.bigcommerce.listing import ApiError
 from sandbox.bigcommerce.ratelimit import FixedWindowLimiter
+from sandbox.bigcommerce.repeat import repeat_orders
 
 
 def _this_hour() -> datetime:
@@ -51,10 +52,22 @@ class SandboxConfig:
     quota: int = 150
     window_ms: int = 30_000
     fault_plan: FaultPlan = field(default_factory=FaultPlan.empty)
+    # Draw only this many orders and serve `size.orders` made from them (`repeat.py`), so a
+    # scale benchmark gets a million orders in seconds; 0 draws every order.
+    drawn_orders: int = 0
 
     def __post_init__(self) -> None:
         if not self.access_token:
             raise ValueError("the sandbox needs an access token to check X-Auth-Token against")
+        if self.drawn_orders and any(f.kind.layer == "source" for f in self.fault_plan.faults):
+            raise ValueError("repeated orders take no source faults: those edit drawn records")
+
+    def generate(self) -> Dataset:
+        """The dataset this config serves."""
+        if not 0 < self.drawn_orders < self.size.orders:
+            return Dataset.generate(self.seed, self.size, self.anchor)
+        drawn = replace(self.size, orders=self.drawn_orders)
+        return repeat_orders(Dataset.generate(self.seed, drawn, self.anchor), self.size.orders)
 
 
 @dataclass
@@ -103,7 +116,7 @@ SANDBOX = web.AppKey("sandbox", Sandbox)
 
 def build_app(config: SandboxConfig, dataset: Dataset | None = None) -> web.Application:
     """The aiohttp application; `dataset` skips generation when the caller already has it."""
-    dataset = dataset or Dataset.generate(config.seed, config.size, config.anchor)
+    dataset = dataset or config.generate()
     store = Store(dataset, config.store_hash, config.fault_plan)
     limiter = FixedWindowLimiter(config.quota, config.window_ms,
                                  other_share=store.source.other_app_share)

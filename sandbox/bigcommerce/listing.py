@@ -101,7 +101,11 @@ class Table:
 
     def column(self, name: str) -> list[Any]:
         if name not in self._columns:
-            self._columns[name] = [self._value(r, name) for r in self.records]
+            # Records made on demand (`repeat.RepeatedOrders`) know their columns without
+            # making every record.
+            derive = getattr(self.records, "column", None)
+            self._columns[name] = (derive(name, self._value) if derive else
+                                   [self._value(r, name) for r in self.records])
         return self._columns[name]
 
     def _value(self, record: dict, name: str) -> Any:

@@ -72,7 +72,7 @@ async def _serving(app: web.Application, host: str, port: int) -> AsyncIterator[
 @contextmanager
 def running_sandbox(config: SandboxConfig) -> Iterator[SandboxHandle]:
     """Serve a sandbox on 127.0.0.1:<ephemeral> in a background thread for the block."""
-    dataset = Dataset.generate(config.seed, config.size, config.anchor)
+    dataset = config.generate()
     app = build_app(config, dataset)
     loop = asyncio.new_event_loop()
     ready = threading.Event()
