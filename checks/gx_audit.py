@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -140,12 +141,19 @@ def _run_suite(contract: Contract, typed: pd.DataFrame, now: datetime) -> list[F
     used = sorted({name for e in expectations_to_run for name in e.columns})
     frame = _with_derived(contract, typed)[used]
     run = validation.run(batch_parameters={"dataframe": frame}, result_format="COMPLETE")
-    findings = []
+    return [_finding(expectation, outcome)
+            for expectation, outcome in failed_outcomes(run, expectations_to_run)]
+
+
+def failed_outcomes(run: Any, expectations: Sequence[Expectation]) -> list[tuple[Expectation, Any]]:
+    """Each failed expectation of a GX validation run with GX's outcome; an expectation GX could
+    not evaluate raises, naming it (the suite then fails as not run, never passes)."""
+    failed = []
     for outcome in run.results:
-        expectation = expectations_to_run[outcome.expectation_config.meta["position"]]
+        expectation = expectations[outcome.expectation_config.meta["position"]]
         message = raised_message(outcome.exception_info)
         if message is not None:
             raise RuntimeError(f"{expectation.type} on {expectation.column}: {message}")
         if not outcome.success:
-            findings.append(_finding(expectation, outcome))
-    return findings
+            failed.append((expectation, outcome))
+    return failed

@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from checks.findings import MAX_EXAMPLES, AuditResult, Finding
-from checks.gx_audit import CHECK_NAME, LEVEL_BY_POLICY, build_expectation, raised_message
+from checks.gx_audit import CHECK_NAME, LEVEL_BY_POLICY, build_expectation, failed_outcomes
 from checks.warehouse.dialects import DUCKDB, Dialect
 from contracts.base import Contract, ContractError, Expectation
 
@@ -164,15 +164,8 @@ def _validate(contract: Contract, scratch: Any, expectations_to_run: list[Expect
     run = validation.run(result_format={
         "result_format": "COMPLETE", "unexpected_index_column_names": ["_row"],
         "return_unexpected_index_query": True, "partial_unexpected_count": MAX_EXAMPLES})
-    failed = []
-    for outcome in run.results:
-        expectation = expectations_to_run[outcome.expectation_config.meta["position"]]
-        message = raised_message(outcome.exception_info)
-        if message is not None:
-            raise RuntimeError(f"{expectation.type} on {expectation.column}: {message}")
-        if not outcome.success:
-            failed.append((expectation, outcome.result or {}))
-    return failed
+    return [(expectation, outcome.result or {})
+            for expectation, outcome in failed_outcomes(run, expectations_to_run)]
 
 
 def _gx_finding(expectation: Expectation, result: dict[str, Any], rows_of: RowsOf) -> Finding:
