@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from openlineage.client.naming.dataset import LocalFileSystem, Postgres
 from psycopg.conninfo import conninfo_to_dict
 
+from resources.bigquery.raw_zone import BigQueryRawZone
 from resources.raw_zone import RawZone, TableRef
 
 NAMESPACE = "commerce-governance"  # the namespace of every job this platform runs
@@ -87,15 +88,26 @@ def warehouse_table(warehouse: str | Path, schema: str, table: str) -> DatasetId
     return DatasetId(f"duckdb://{path}", f"{Path(path).stem}.{schema}.{table}")
 
 
+def bigquery_table(project: str, dataset: str, table: str) -> DatasetId:
+    """A BigQuery table, named as OpenLineage's naming spec and its dbt integration name it."""
+    return DatasetId("bigquery", f"{project}.{dataset}.{table}")
+
+
+def _zone_table(zone: RawZone, schema: str, table: str) -> DatasetId:
+    if isinstance(zone, BigQueryRawZone):
+        return bigquery_table(str(zone.settings.project), schema, table)
+    return warehouse_table(zone.warehouse, schema, table)
+
+
 def raw_table(zone: RawZone, ref: TableRef) -> DatasetId:
     """The published table dbt reads (`raw_<source>.<table>`)."""
-    return warehouse_table(zone.warehouse, ref.schema, ref.table)
+    return _zone_table(zone, ref.schema, ref.table)
 
 
 def quarantine_table(zone: RawZone, ref: TableRef) -> DatasetId:
     """Where quarantined rows go, with their rule (`quarantine.<source>__<table>`)."""
     schema, table = ref.quarantine_view.split(".", 1)
-    return warehouse_table(zone.warehouse, schema, table)
+    return _zone_table(zone, schema, table)
 
 
 def staged_batches(zone: RawZone, ref: TableRef) -> DatasetId:

@@ -2,6 +2,9 @@
 
 `GOV_ENV` picks the environment: `local` (the default: sandbox BigCommerce, embedded
 PostgreSQL, DuckDB) or `prod` (the real services, every secret through `EnvVar`).
+`GOV_WAREHOUSE` picks where the raw zone and dbt live: `duckdb` (local's default),
+`bigquery` (prod's) or `bigquery-emulator` (BigQuery's API served locally, for runs and tests
+without Google: `python3 run.py main --warehouse bigquery-emulator`).
 `GOV_DATA_DIR` is the folder that holds everything written locally, so that two runs with
 different folders never collide. Both are read when called, never at import time.
 """
@@ -14,12 +17,21 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("local", "prod")
+WAREHOUSES = ("duckdb", "bigquery", "bigquery-emulator")
 
 
 def environment() -> str:
     name = os.environ.get("GOV_ENV", "local").strip().lower()
     if name not in ENVIRONMENTS:
         raise ValueError(f"GOV_ENV={name!r} is not one of {', '.join(ENVIRONMENTS)}")
+    return name
+
+
+def warehouse() -> str:
+    default = "bigquery" if environment() == "prod" else "duckdb"
+    name = os.environ.get("GOV_WAREHOUSE", default).strip().lower() or default
+    if name not in WAREHOUSES:
+        raise ValueError(f"GOV_WAREHOUSE={name!r} is not one of {', '.join(WAREHOUSES)}")
     return name
 
 
