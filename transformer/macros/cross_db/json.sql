@@ -1,7 +1,8 @@
 {#
   Reading the raw zone's `record` column: the whole source record as JSON text.
   Paths are JSONPath (`$.a.b`, `$.items[0].sku`), which DuckDB and BigQuery both accept.
-  The BigQuery versions are written from the BigQuery docs and untested (docs/transformer.md).
+  The BigQuery versions follow the BigQuery docs and run on the BigQuery emulator in
+  tests/transformer/test_dbt_bigquery_emulator.py (docs/bigquery.md, "dbt on BigQuery").
 #}
 
 {# A scalar at `path` as text; NULL when the path is missing or holds JSON null. #}
