@@ -1,4 +1,4 @@
-"""What the contract audits cost next to the write they protect, and what loading costs.
+"""What the contract audits cost next to the write they protect.
 
 Orders are the widest table (38 fields, money strings, RFC-2822 dates, a nested address). A
 seeded set of sandbox orders is repeated with fresh ids up to 10k, 100k and 1M rows; each size
@@ -6,18 +6,11 @@ is staged and published the way an extraction does (structural parse, Parquet ro
 atomic rename, views), and, on an identical staged batch, audited the way an extraction does
 (typed frame, Pandera contract, GX suite, policy, quarantine move). The ratio is audit time
 over stage+publish time. Great Expectations' import is paid once per step process and is
-reported on its own line.
-
-Definitions load is measured in fresh processes (median of three), with whether GX was
-imported, next to `import dagster` and `import dagster_dbt` alone: the floor the code location
-cannot go below.
+reported on its own line. What loading the code location costs is `benchmarks/load.py`'s.
 """
 
 from __future__ import annotations
 
-import statistics
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -78,28 +71,6 @@ def _measure(folder: Path, orders: Callable[[], Iterable[dict]]) -> dict[str, fl
             "pandera": pandera_s, "gx": gx_s}
 
 
-def _load_seconds(statement: str) -> tuple[float, bool]:
-    code = ("import sys, time; t = time.perf_counter(); " + statement +
-            "; print(time.perf_counter() - t, 'great_expectations' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.split()
-    return float(out[-2]), out[-1] == "True"
-
-
-def _loads() -> list[list[object]]:
-    rows = []
-    for label, statement in (
-        ("import dagster", "import dagster"),
-        ("import dagster_dbt", "import dagster_dbt"),
-        ("import contracts, checks", "import contracts, checks"),
-        ("code location: definitions.defs()", "import definitions; definitions.defs()"),
-    ):
-        runs = [_load_seconds(statement) for _ in range(3)]
-        rows.append([label, f"{statistics.median(s for s, _ in runs):.2f}",
-                     "yes" if any(gx for _, gx in runs) else "no"])
-    return rows
-
-
 def run(folder: Path) -> str:
     print(f"  generating {SEED_ORDERS:,} seed orders …", flush=True)
     seed = Dataset.generate(7, DatasetSize(customers=2_000, orders=SEED_ORDERS, products=200),
@@ -115,7 +86,6 @@ def run(folder: Path) -> str:
                      f"{figures['frame']:.2f} / {figures['pandera']:.2f} / {figures['gx']:.2f}"])
     audit = table(["orders", "stage+publish s", "audit s", "audit rows/s",
                    "audit / stage+publish", "frame / Pandera / GX s"], rows)
-    loads = table(["fresh process", "seconds (median of 3)", "GX imported"], _loads())
     return (f"{audit}\n\nfirst audit in a process (GX import and set-up), 500 orders: "
-            f"{warm_s:.1f} s\n\n{loads}")
+            f"{warm_s:.1f} s")
 
