@@ -53,6 +53,13 @@ def main(argv: list[str]) -> int:
     main_job = commands.add_parser("main", help="run etl_pipeline end to end on the sandbox")
     _sandbox_options(main_job)
     main_job.add_argument("--hours-lookback", type=int, default=12)
+    main_job.add_argument(
+        "--warehouse",
+        choices=["duckdb", "bigquery-emulator"],
+        default="duckdb",
+        help="where the raw zone, the audits and dbt run: the local DuckDB (default) or "
+        "BigQuery's API served by a local emulator, started and stopped by the command",
+    )
     main_job.add_argument("--full-refresh", action="store_true")
     main_job.add_argument(
         "--max-concurrent",
@@ -109,6 +116,7 @@ def main(argv: list[str]) -> int:
             hours_lookback=args.hours_lookback,
             full_refresh=args.full_refresh,
             max_concurrent=args.max_concurrent,
+            warehouse=args.warehouse,
         )
     if args.command == "ui":
         from cli.instance import prepare_dagster_home

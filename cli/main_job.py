@@ -27,6 +27,7 @@ from resources.transformer import prepare_manifest
 from sandbox import services
 
 LAUNCH_TAG = "gov/launch"
+EMULATOR_STEPS = 2
 
 
 def etl_pipeline_job() -> dg.JobDefinition:
@@ -160,6 +161,7 @@ def run(
     hours_lookback: int,
     full_refresh: bool,
     max_concurrent: int,
+    warehouse: str = "duckdb",
 ) -> int:
     """Run the main job end to end; returns the process exit code."""
     data.root.mkdir(parents=True, exist_ok=True)
@@ -170,7 +172,17 @@ def run(
         flush=True,
     )
     prepare_manifest()
-    sandbox = services.start(data, options)
+    emulator = _start_emulator(data) if warehouse == "bigquery-emulator" else None
+    if emulator is not None:
+        os.environ.update({**emulator.env, "GOV_WAREHOUSE": warehouse})
+        # It serves one request at a time: more steps at once only queue on it.
+        max_concurrent = min(max_concurrent, EMULATOR_STEPS)
+    try:
+        sandbox = services.start(data, options)
+    except BaseException:
+        if emulator is not None:
+            emulator.stop()
+        raise
     os.environ.update(sandbox.env)
     try:
         with dagster_instance(data) as instance:
@@ -217,3 +229,19 @@ def run(
             return 0 if succeeded else 1
     finally:
         services.stop(data)
+        if emulator is not None:
+            emulator.stop()
+
+
+def _start_emulator(data: DataDir) -> Any:
+    """The BigQuery emulator in the data folder (its own venv, built on first use)."""
+    from sandbox.bigquery import emulator
+
+    print("starting the BigQuery emulator (its venv is built on first use, ~50 s) …",
+          flush=True)
+    try:
+        started = emulator.start(data.sandbox / "bigquery")
+    except emulator.EmulatorError as error:  # one line: why, and where its log is
+        raise SystemExit(f"ERROR: {error}") from None
+    print(f"BigQuery emulator at {started.endpoint}, project {started.project}", flush=True)
+    return started

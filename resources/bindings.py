@@ -13,7 +13,7 @@ from dagster_dbt import DbtCliResource
 
 from resources.alerts import OPTIONAL_ENV, AlertsResource
 from resources.bigcommerce import BigCommerceResource
-from resources.environment import DataDir, environment
+from resources.environment import DataDir, environment, warehouse
 from resources.lineage import LineageResource
 from resources.postgres import PostgresResource
 from resources.raw_zone import RawZoneResource
@@ -60,6 +60,21 @@ def _lineage(data: DataDir) -> LineageResource:
                            disabled=_flag("OPENLINEAGE_DISABLED") is True)
 
 
+def _raw_zone(data: DataDir) -> RawZoneResource:
+    """Batches are always staged under the data folder; they are published to DuckDB there, or
+    to BigQuery (project from `GCP_PROJECT`, credentials read from `GCP_SERVICE_ACCOUNT_KEY`
+    when the zone connects), or to the emulator `run.py main --warehouse bigquery-emulator`
+    starts."""
+    local = {"root": str(data.raw), "warehouse": str(data.warehouse)}
+    kind = warehouse()
+    if kind == "bigquery":
+        return RawZoneResource(**local, bigquery_project=dg.EnvVar("GCP_PROJECT"))
+    if kind == "bigquery-emulator":
+        return RawZoneResource(**local, bigquery_project=dg.EnvVar("GOOGLE_CLOUD_PROJECT"),
+                               bigquery_emulator_host=dg.EnvVar("BIGQUERY_EMULATOR_HOST"))
+    return RawZoneResource(**local)
+
+
 def defs() -> dg.Definitions:
     """Resources for the environment `GOV_ENV` names (local by default)."""
     env = environment()
@@ -71,8 +86,7 @@ def defs() -> dg.Definitions:
             # Locally this is the embedded server's read-only role; in production a role with
             # SELECT-only grants. Either way the URL comes from the environment.
             "wise_postgres": PostgresResource(url=dg.EnvVar("WISE_POSTGRES_URL")),
-            # The raw zone stays on local Parquet + DuckDB until the BigQuery raw zone lands.
-            "raw_zone": RawZoneResource(root=str(data.raw), warehouse=str(data.warehouse)),
+            "raw_zone": _raw_zone(data),
             "lineage": _lineage(data),
             "dbt": DbtCliResource(
                 project_dir=transformer_project(),

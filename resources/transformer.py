@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from resources.environment import REPO_ROOT, environment
+from resources.environment import REPO_ROOT, warehouse
 
 if TYPE_CHECKING:
     from dagster_dbt import DbtProject
@@ -42,7 +42,8 @@ def dbt_executable() -> str:
 
 
 def dbt_target() -> str:
-    return "prod" if environment() == "prod" else "local"
+    """`prod` (BigQuery, or its emulator: profiles.yml reads which) unless on DuckDB."""
+    return "local" if warehouse() == "duckdb" else "prod"
 
 
 @cache

@@ -97,13 +97,16 @@ def build_transformer_assets(
         adapter = target_type(Path(project.project_dir), target)
         if adapter != "duckdb":
             context.log.info(f"dbt target {target} builds on {adapter}: failed tests' stored "
-                             "rows stay in its audit dataset, the checks show no sample")
+                             "rows stay in its audit dataset; the checks show no sample and "
+                             "the models no row counts")
         with warehouse_lock(warehouse):
             invocation = dbt.cli(args, context=context, raise_on_error=False)
             # Held back until dbt exits: only then can the warehouse be read for row counts.
             events = list(invocation.stream())
+            # Counts and stored failures are read from the DuckDB file; on BigQuery there is
+            # no such file to read.
             extra = read_after_build(warehouse, manifest, events, raw_zone.zone().paths,
-                                     translator, context.log, adapter == "duckdb")
+                                     translator, context.log, True) if adapter == "duckdb" else {}
         emit_transformer_lineage(context, lineage, project, target, invocation.target_path)
         for event in events:
             yield enriched(event, extra, manifest, translator)

@@ -155,6 +155,9 @@ class RawZone:
         return row[0] if row else None
 
 
+EMULATOR_TIMEOUT_S = 180.0
+
+
 class RawZoneResource(dg.ConfigurableResource):
     """Where batches are staged, published and quarantined (defaults under `GOV_DATA_DIR`)."""
 
@@ -181,7 +184,10 @@ class RawZoneResource(dg.ConfigurableResource):
         from resources.bigquery.raw_zone import BigQueryRawZone  # the client only when used
         from resources.bigquery.settings import BigQuerySettings
 
+        # The emulator answers one request at a time (DuckDB underneath): with four steps at
+        # once a call waited over 20 s there, which BigQuery itself never makes us wait.
+        timeout = {"timeout_s": EMULATOR_TIMEOUT_S} if self.bigquery_emulator_host else {}
         settings = BigQuerySettings(project=self.bigquery_project,
                                     location=self.bigquery_location,
-                                    emulator_host=self.bigquery_emulator_host)
+                                    emulator_host=self.bigquery_emulator_host, **timeout)
         return BigQueryRawZone(Path(self.root), settings, self.quarantine_retention_days)
