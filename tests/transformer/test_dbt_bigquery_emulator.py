@@ -145,7 +145,7 @@ def builds(tmp_path_factory, wise_postgres):
         incremental = sorted(m for m, kind in models.items() if kind == "incremental")
         again_s, again = dbt(folder, "prod", bq_env, "run", "--select", *incremental)
         yield {"data": data, "zone": zone, "warehouse": folder / "warehouse.duckdb",
-               "manifest": manifest, "models": models, "duckdb": duck, "emulator": bq,
+               "models": models, "duckdb": duck, "emulator": bq,
                "built": built, "incremental": incremental,
                "again": again, "again_rows": read_models(
                    dict.fromkeys(incremental), folder / "warehouse.duckdb", zone),
