@@ -3,6 +3,7 @@
 Standard library only, because it runs on a fresh machine that has nothing but Python 3.11.
 
     python3 run.py main [--size N] [--fault-plan FILE]   extract every source (embedded default)
+                        [--warehouse bigquery-emulator]  ... with BigQuery's API, served locally
     python3 run.py test [pytest args]                    the whole test suite
     python3 run.py ui                                    Dagster's UI on the same instance
     python3 run.py sandbox start|stop|status             the embedded stand-ins, by hand

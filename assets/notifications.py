@@ -8,14 +8,16 @@ to pick up.
 
 # No `from __future__ import annotations`: Dagster reads the asset function's annotations.
 import json
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 import duckdb
 
+from assets.notifications_bigquery import write_events
 from assets.transformer.metadata import model_relation
+from resources.bigquery.raw_zone import BigQueryRawZone
 from resources.raw_zone import RawZoneResource, warehouse_lock
 from resources.transformer import manifest_path, transformer_project
 
@@ -77,6 +79,12 @@ def op_product_notification_event(
     context: dg.AssetExecutionContext, raw_zone: RawZoneResource
 ) -> dg.MaterializeResult:
     event_date = datetime.now(SEOUL).date()
+    zone = raw_zone.zone()
+    if isinstance(zone, BigQueryRawZone):
+        relations = {k: v.replace('"', "") for k, v in _relations().items()}  # dataset.table
+        inserted, today, by_reason = write_events(zone, relations, event_date,
+                                                  context.run.run_id)
+        return _result(context, event_date, inserted, today, by_reason)
     warehouse = Path(raw_zone.warehouse)
     with warehouse_lock(warehouse):
         connection = duckdb.connect(str(warehouse))
@@ -92,6 +100,11 @@ def op_product_notification_event(
             ).fetchone()
         finally:
             connection.close()
+    return _result(context, event_date, inserted, today, json.loads(reasons) if reasons else {})
+
+
+def _result(context: dg.AssetExecutionContext, event_date: date, inserted: int, today: int,
+            by_reason: dict[str, int]) -> dg.MaterializeResult:
     context.log.info(f"{inserted} new notification events for {event_date}; {today} in all today")
     return dg.MaterializeResult(
         metadata={
@@ -99,7 +112,7 @@ def op_product_notification_event(
             "inserted": inserted,
             "already_notified_today": today - inserted,
             "event_date": str(event_date),
-            "by_reason": json.loads(reasons) if reasons else {},
+            "by_reason": by_reason,
             "table": "ops.product_notification_event",
         }
     )
