@@ -61,6 +61,13 @@ def sql_type(column: Column) -> str:
     return "JSON"
 
 
+def published_description(contract: Contract, source_label: str) -> str:
+    """The description of a published raw table, one text wherever it is shown: dbt's source
+    (hence the dbt docs and dbt's lineage events) and the extraction's lineage events. Marquez
+    keeps whichever event spoke last, so two texts would make the description flip."""
+    return f"{contract.description} Source: `{source_label}`."
+
+
 def record_path(contract: Contract, column: str) -> str:
     """Where a contract column sits inside the staged record, as a JSON path (`$.id`; a lifted
     column at its nested field, e.g. `$.identity.variant_id`)."""

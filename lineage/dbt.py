@@ -11,6 +11,11 @@ The events themselves come from openlineage-integration-common's `DbtLocalArtifa
 - drops column-lineage inputs that are no dataset (a lateral `unnest` alias, for instance);
 - adds a per-column `tags` facet of PII classes: a column's own `meta.pii` plus the classes of
   every column its lineage reaches, back to the sources' contract columns;
+- gives every dataset, in every event that names it, its description and one spelling of each
+  column type: Marquez overwrites a dataset's description with each event's (a test event
+  without one would clear it) and tells fields apart by type (`bigint` beside `BIGINT`);
+- lists a failed model as its job's output, as its START did: Marquez takes a closing event's
+  outputs as the job's current version, and a FAIL without them cuts the model from the graph;
 - makes every event a child of the Dagster run (`parent` facet).
 """
 
@@ -22,12 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from openlineage.client.event_v2 import Dataset, RunEvent
-from openlineage.client.facet_v2 import ownership_dataset, tags_dataset
+from openlineage.client.facet_v2 import documentation_dataset, ownership_dataset, tags_dataset
 from openlineage.common.provider.dbt import DbtLocalArtifactProcessor
 from openlineage.common.provider.dbt.facets import ParentRunMetadata
 from openlineage.common.provider.dbt.processor import Adapter, ModelNode
 
 from lineage.dbt_sql import lineage_sql
+from lineage.facets import field_type
 from lineage.naming import NAMESPACE, PRODUCER, warehouse_table
 from resources.lineage import LineageEmitter
 
@@ -63,6 +69,14 @@ class GovernanceDbtProcessor(DbtLocalArtifactProcessor):
             path = self.project_dir / str(profile["path"])
             return warehouse_table(path, "schema", "table").namespace
         return super().extract_namespace(profile)
+
+    def _to_openlineage_events(self, status: str, started_at: str, completed_at: str,
+                               *args: Any, **kwargs: Any) -> Any:
+        result = super()._to_openlineage_events(status, started_at, completed_at, *args,
+                                                **kwargs)
+        if result is not None and result.fail is not None:  # the library's FAIL lists none
+            result.fail.outputs = list(result.start.outputs or [])
+        return result
 
     def get_column_lineage(self, namespace: str, compiled_sql: str) -> Any:
         if self._lineage_sql is None:  # the manifest and dialect are known once parse() began
@@ -177,11 +191,22 @@ def _enrich(events: list[RunEvent], nodes: dict[tuple[str, str], dict[str, Any]]
             own = "CONTRACT" if node.get("resource_type") == "source" else "DBT_META"
             if tags := resolver.tags(dataset, _columns(dataset, node), own):
                 dataset.facets["tags"] = tags
+            _describe(dataset, node)
             owner = _meta(node).get("owner")
             if owner and "ownership" not in dataset.facets:
                 owners = [ownership_dataset.Owner(name=str(o)) for o in _classes(owner)]
                 dataset.facets["ownership"] = ownership_dataset.OwnershipDatasetFacet(
                     owners=owners, producer=PRODUCER)
+
+
+def _describe(dataset: Dataset, node: dict[str, Any]) -> None:
+    """The node's description on the dataset, and its column types in one spelling."""
+    if description := (node.get("description") or "").strip():
+        dataset.facets["documentation"] = documentation_dataset.DocumentationDatasetFacet(
+            description=description, producer=PRODUCER)
+    if schema := dataset.facets.get("schema"):
+        for column in schema.fields or []:
+            column.type = field_type(column.type)
 
 
 def dbt_events(project_dir: Path, profiles_dir: Path, target: str, parent_job: str,

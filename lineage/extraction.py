@@ -6,9 +6,13 @@ as input facets of the staged batch (the dataset the audit read), rather than as
 `<asset>.audit` job: the event that says a load failed then also says which rules broke it,
 and a blocked batch needs no second run to explain it.
 
-A blocked batch never appears as a published output: its FAIL event lists only the quarantine
-table (where its quarantined rows did land). Lineage never fails or slows a run: every event is
-built and sent inside a guard, and messages are scrubbed of credentials before they leave.
+Every event of the run, START and FAIL included, lists the raw table as its output. Marquez takes
+each event's inputs and outputs as the job's current version, so a START or a FAIL without the
+table would cut it from its producer in the lineage graph until the next success. Only COMPLETE
+carries the table's output statistics: a blocked batch's FAIL says, in its state and error
+message, that nothing was published, and lists the quarantine table where its failing rows did
+land. Lineage never fails or slows a run: every event is built and sent inside a guard, and
+messages are scrubbed of credentials before they leave.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from openlineage.client.uuid import generate_new_uuid
 
 from checks.audit import BatchAudit
 from contracts.base import Contract
+from contracts.derive import published_description
 from lineage import facets, naming
 from lineage.naming import NAMESPACE, PRODUCER, DatasetId
 from resources.lineage import LineageEmitter, LineageResource
@@ -94,20 +99,15 @@ class ExtractionLineage:
     closed: bool = False
 
     def start(self) -> None:
-        self._send(RunState.START, lambda: ([self._source()], []))
+        self._send(RunState.START, lambda: (self._inputs(None), [self._published()]))
 
     def completed(self, batch: StagedBatch, audit: BatchAudit) -> None:
         """The batch is published: the raw table is the output, with its statistics."""
         def datasets() -> tuple[list, list]:
-            table = naming.raw_table(self.zone, self.table.ref)
             path = batch.published_path
             statistics = facets.output_statistics(
                 batch.rows, path.stat().st_size if path else None, 1 if path else None)
-            published = OutputDataset(
-                table.namespace, table.name,
-                facets=facets.contract_facets(self.table.contract, table.namespace),
-                outputFacets=statistics)
-            return self._inputs(audit), [published, *self._quarantine(batch)]
+            return self._inputs(audit), [self._published(statistics), *self._quarantine(batch)]
 
         self._send(RunState.COMPLETE, datasets)
 
@@ -122,7 +122,8 @@ class ExtractionLineage:
         message = (f"{self.job_name}: batch {batch.batch_id} blocked by its contract "
                    f"({verdict.rows_failing} of {verdict.records_read} records failing; limit "
                    f"{self.table.contract.max_quarantine_fraction:.0%}): " + "; ".join(broken))
-        self._send(RunState.FAIL, lambda: (self._inputs(audit), self._quarantine(batch)),
+        self._send(RunState.FAIL,
+                   lambda: (self._inputs(audit), [self._published(), *self._quarantine(batch)]),
                    error=message)
 
     def crashed(self, error: BaseException, batch: StagedBatch | None,
@@ -130,8 +131,8 @@ class ExtractionLineage:
         """The step raised (FAIL) or was interrupted (ABORT: termination, Ctrl-C)."""
         state = RunState.FAIL if isinstance(error, Exception) else RunState.ABORT
         message = f"{type(error).__name__}: {scrub(str(error), self.secrets)}"
-        self._send(state, lambda: (self._inputs(audit),
-                                   self._quarantine(batch) if batch is not None else []),
+        self._send(state, lambda: (self._inputs(audit), [
+            self._published(), *(self._quarantine(batch) if batch is not None else [])]),
                    error=message)
 
     def _source(self) -> InputDataset:
@@ -143,15 +144,21 @@ class ExtractionLineage:
         })
 
     def _inputs(self, audit: BatchAudit | None) -> list[InputDataset]:
-        """The source; with an audit, also the staged batch carrying its results."""
-        if audit is None:
-            return [self._source()]
+        """The source and the staged batches; with an audit, the latter carry its results."""
         staged = naming.staged_batches(self.zone, self.table.ref)
         dataset_facets = facets.contract_facets(self.table.contract, staged.namespace,
                                                 staged.name)
-        return [self._source(), InputDataset(
-            staged.namespace, staged.name, facets=dataset_facets,
-            inputFacets=facets.quality_facets(self.table.contract, audit))]
+        quality = facets.quality_facets(self.table.contract, audit) if audit else {}
+        return [self._source(), InputDataset(staged.namespace, staged.name, facets=dataset_facets,
+                                             inputFacets=quality)]
+
+    def _published(self, statistics: dict | None = None) -> OutputDataset:
+        """The raw table dbt reads, described as its dbt source describes it."""
+        table = naming.raw_table(self.zone, self.table.ref)
+        return OutputDataset(table.namespace, table.name, facets=facets.contract_facets(
+            self.table.contract, table.namespace,
+            description=published_description(self.table.contract, self.table.source_label)),
+            outputFacets=statistics)
 
     def _quarantine(self, batch: StagedBatch) -> list[OutputDataset]:
         if batch.quarantine_path is None:

@@ -34,12 +34,22 @@ from lineage.naming import PRODUCER
 TAG_SOURCE = "CONTRACT"  # where a PII tag comes from: the table's contract
 
 
-def contract_facets(contract: Contract, namespace: str, name: str = "") -> dict:
+def field_type(spelling: str | None) -> str | None:
+    """One spelling of a column type in every event: upper case (`bigint` -> `BIGINT`).
+
+    Marquez identifies a field by its name *and* type, so the extraction's `BIGINT` and dbt's
+    `bigint` for one column would be listed as two fields."""
+    return spelling.strip().upper() if spelling and spelling.strip() else None
+
+
+def contract_facets(contract: Contract, namespace: str, name: str = "",
+                    description: str | None = None) -> dict:
     """schema, tags, ownership, documentation and dataSource of a table holding the contract's
-    columns. Types are as the raw table exposes them (DuckDB), which is what readers query."""
+    columns. Types are as the raw table exposes them (DuckDB), which is what readers query.
+    `description` replaces the contract's own (a published table says where it comes from)."""
     fields = [
         schema_dataset.SchemaDatasetFacetFields(
-            name=column.name, type=sql_type(column), description=column.description,
+            name=column.name, type=field_type(sql_type(column)), description=column.description,
             ordinal_position=position,
         )
         for position, column in enumerate(contract.columns, start=1)
@@ -55,7 +65,7 @@ def contract_facets(contract: Contract, namespace: str, name: str = "") -> dict:
         "schema": schema_dataset.SchemaDatasetFacet(fields=fields, producer=PRODUCER),
         "tags": tags_dataset.TagsDatasetFacet(tags=tags, producer=PRODUCER),
         "ownership": ownership_dataset.OwnershipDatasetFacet(owners=owners, producer=PRODUCER),
-        "documentation": documentation(contract.description),
+        "documentation": documentation(description or contract.description),
         "dataSource": data_source(namespace, name),
     }
 
@@ -165,6 +175,7 @@ __all__ = [
     "contract_rules",
     "data_source",
     "documentation",
+    "field_type",
     "output_statistics",
     "quality_facets",
 ]

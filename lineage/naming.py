@@ -9,6 +9,7 @@ it. No identity ever carries a credential: user, password and tokens are dropped
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,6 +22,23 @@ from resources.raw_zone import RawZone, TableRef
 
 NAMESPACE = "commerce-governance"  # the namespace of every job this platform runs
 PRODUCER = "https://github.com/commerce-governance/platform/lineage"  # on every event and facet
+
+
+# Marquez's dataset namespace pattern (marquez.common.models.NamespaceName, 0.51.1): anything
+# else is refused with a 400, after part of the event was stored.
+_NAMESPACE_CHARACTER = re.compile(r"[a-zA-Z:;/0-9_\-.@+]")
+
+
+def marquez_safe(namespace: str) -> str:
+    """`namespace` with every character Marquez refuses written as `=XX` per UTF-8 byte (and
+    `=` itself as `=3D`, so two paths never meet): `/data/my shop` -> `/data/my=20shop`.
+
+    Quoted-printable rather than percent-encoding because `%` is refused too, while `=` is
+    allowed. Namespaces made only of allowed characters are unchanged."""
+    return "".join(
+        character if _NAMESPACE_CHARACTER.fullmatch(character)
+        else "".join(f"={byte:02X}" for byte in character.encode())
+        for character in namespace)
 
 
 @dataclass(frozen=True)
@@ -83,9 +101,10 @@ def local_file(path: str | Path) -> DatasetId:
 def warehouse_table(warehouse: str | Path, schema: str, table: str) -> DatasetId:
     """A table of the DuckDB warehouse, named as OpenLineage's dbt integration names it
     (`duckdb://<path>` / `<database>.<schema>.<table>`, the database being the file's stem),
-    so the raw table an extraction writes is the very node dbt's models read."""
+    so the raw table an extraction writes is the very node dbt's models read. A path with a
+    space, `~` or a non-ASCII letter is written with `marquez_safe`."""
     path = os.path.abspath(warehouse)  # not resolve(): dbt is given this same spelling
-    return DatasetId(f"duckdb://{path}", f"{Path(path).stem}.{schema}.{table}")
+    return DatasetId(marquez_safe(f"duckdb://{path}"), f"{Path(path).stem}.{schema}.{table}")
 
 
 def bigquery_table(project: str, dataset: str, table: str) -> DatasetId:
@@ -124,6 +143,7 @@ __all__ = [
     "bigcommerce_endpoint",
     "job_name",
     "local_file",
+    "marquez_safe",
     "postgres_table",
     "quarantine_table",
     "raw_table",

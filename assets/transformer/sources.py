@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from assets.spec import ExtractionSpec
-from contracts.derive import ENVELOPE, sql_type
+from contracts.derive import ENVELOPE, published_description, sql_type
 from resources.transformer import TRANSFORMER_DIR
 
 SOURCES = {
@@ -87,7 +87,7 @@ def _table(spec: ExtractionSpec) -> list[dict[str, Any]]:
             "contract": f"contracts/{spec.contract.source}/{spec.contract.table}.py"}
     tables = [{
         "name": spec.contract.table,
-        "description": f"{spec.description} Source: `{spec.source_label}`.",
+        "description": published_description(spec.contract, spec.source_label),
         "config": {"meta": meta, **freshness_config(spec)},
         "columns": _envelope(spec) + _contract_columns(spec),
     }]

@@ -113,7 +113,14 @@ def test_every_extraction_reports_to_the_spec_and_to_marquez_with_nothing_secret
         assert {"schema", "tags", "ownership", "documentation", "dataSource"} <= set(
             output["facets"])
         source, staged = complete["inputs"]
-        assert start["inputs"] == [source]
+        # START names the same datasets (Marquez takes every event's as the job's current
+        # version), without what only the end can know: quality and statistics
+        assert [(i["namespace"], i["name"]) for i in start["inputs"]] == [
+            (source["namespace"], source["name"]), (staged["namespace"], staged["name"])]
+        assert start["inputs"][1].get("inputFacets", {}) == {}
+        (started,) = start["outputs"]
+        assert (started["name"], started["facets"]) == (output["name"], output["facets"])
+        assert "outputStatistics" not in started.get("outputFacets", {})
         quality = staged["inputFacets"]
         assert all(a["success"] for a in quality["dataQualityAssertions"]["assertions"])
         assert quality["dataQualityMetrics"]["rowCount"] == rows.value
@@ -129,8 +136,9 @@ def test_a_blocked_batch_fails_with_its_broken_rules_and_is_no_published_output(
     tmp_path, wise_postgres
 ):
     """30% of orders with negative totals: over the 1% limit, so the batch is blocked. Its FAIL
-    says why, its audited batch carries the failing assertions as errors, and the raw table is
-    not among its outputs (only the quarantine, which did receive the rows)."""
+    says why, its audited batch carries the failing assertions as errors, and it names the raw
+    table as its START did (so Marquez keeps the job as the table's producer), with no output
+    statistics: nothing was published; the quarantine did receive rows, and says how many."""
     fault = {"endpoint": "orders", "kind": "negative_total", "fraction": 0.3}
     with running_sandbox(sandbox_config([fault])) as api, running_marquez() as marquez:
         resources = resources_for(api, wise_postgres, tmp_path, marquez.url)
@@ -148,8 +156,10 @@ def test_a_blocked_batch_fails_with_its_broken_rules_and_is_no_published_output(
     error = fail["run"]["facets"]["errorMessage"]
     assert error["programmingLanguage"] == "python"
     assert "blocked by its contract" in error["message"] and "total" in error["message"]
-    assert not [o for o in fail["outputs"] if ".raw_" in o["name"]]
-    (quarantine,) = fail["outputs"]
+    raw, quarantine = fail["outputs"]
+    assert raw["name"] == "warehouse.raw_bigcommerce.orders" and raw.get("outputFacets", {}) == {}
+    assert [(o["namespace"], o["name"]) for o in start["outputs"]] == [
+        (raw["namespace"], raw["name"])]
     assert quarantine["name"] == "warehouse.quarantine.bigcommerce__orders"
     assert quarantine["outputFacets"]["outputStatistics"]["rowCount"] > 0
     (staged,) = [i for i in fail["inputs"] if "dataQualityAssertions" in i["inputFacets"]]
@@ -161,7 +171,7 @@ def test_a_blocked_batch_fails_with_its_broken_rules_and_is_no_published_output(
 
 def test_a_crashed_extraction_fails_with_its_error_and_no_output(tmp_path, wise_postgres):
     """Every customers page is cut short: the step raises, the run's FAIL carries the error's
-    type and message (without the token), and lists no output."""
+    type and message (without the token), and names the raw table with no statistics."""
     fault = {"endpoint": "customers", "kind": "truncated_body", "fraction": 1.0}
     with running_sandbox(sandbox_config([fault])) as api:
         resources = resources_for(api, wise_postgres, tmp_path)
@@ -172,7 +182,9 @@ def test_a_crashed_extraction_fails_with_its_error_and_no_output(tmp_path, wise_
     assert not result.success
     start, fail = events_in(lineage_file(tmp_path))
     validate_event(fail)
-    assert fail["eventType"] == "FAIL" and fail["outputs"] == []
+    assert fail["eventType"] == "FAIL" and fail["outputs"] == start["outputs"]
+    assert [o["name"] for o in fail["outputs"]] == ["warehouse.raw_bigcommerce.customers"]
+    assert fail["outputs"][0].get("outputFacets", {}) == {}
     message = fail["run"]["facets"]["errorMessage"]["message"]
     assert "v3/customers" in message and api.access_token not in json.dumps([start, fail])
 

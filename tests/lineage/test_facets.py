@@ -7,6 +7,7 @@ the OpenLineage facet classes, the official JSON Schemas and dbt's own manifest.
 from __future__ import annotations
 
 import json
+import re
 
 from openlineage.client.event_v2 import InputDataset, Job, Run, RunEvent, RunState
 from openlineage.client.serde import Serde
@@ -28,6 +29,9 @@ from resources.raw_zone import RawZone, TableRef
 from resources.transformer import manifest_path, transformer_project
 from tests.checks.test_audits import contract, records
 from tests.lineage.spec import validate_event
+
+# Marquez 0.51.1's dataset namespace pattern (tests/lineage/reference/openlineage-marquez.md)
+MARQUEZ_DATASET_NAMESPACE = r"[a-zA-Z:;=/0-9_\-.@+]{1,1024}"
 
 SUITE = (Expectation("expect_column_values_to_be_between", {"column": "total", "max_value": 50},
                      on_failure="warn"),
@@ -144,6 +148,21 @@ def test_raw_tables_are_named_as_openlineage_dbt_names_the_sources_dbt_reads(tmp
         identity = naming.raw_table(zone, ref)
         assert identity.name == f"{source['database']}.{source['schema']}.{source['name']}"
         assert identity.namespace == f"duckdb://{tmp_path / 'warehouse.duckdb'}"
+
+
+def test_a_warehouse_path_marquez_would_refuse_still_gives_a_valid_distinct_namespace(tmp_path):
+    """A space, `~` or a non-ASCII letter in the data folder would make every dataset namespace
+    invalid in Marquez (400); each such character is written as `=XX` per UTF-8 byte, and `=`
+    itself too, so two different folders never share a namespace."""
+    pattern = re.compile(MARQUEZ_DATASET_NAMESPACE)
+    folders = [tmp_path / "my shop", tmp_path / "café~", tmp_path / "my=20shop", tmp_path / "plain"]
+    namespaces = [naming.warehouse_table(f / "warehouse.duckdb", "raw", "t").namespace
+                  for f in folders]
+    assert all(pattern.fullmatch(ns) for ns in namespaces), namespaces
+    assert len(set(namespaces)) == len(folders)
+    assert namespaces[0].endswith("/my=20shop/warehouse.duckdb")
+    assert namespaces[1].endswith("/caf=C3=A9=7E/warehouse.duckdb")
+    assert namespaces[3] == f"duckdb://{tmp_path / 'plain' / 'warehouse.duckdb'}"
 
 
 def test_source_identities_never_carry_credentials():

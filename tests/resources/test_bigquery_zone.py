@@ -25,6 +25,7 @@ from resources.bigquery.credentials import make_client
 from resources.bigquery.settings import sql_id
 from resources.raw_zone import RawZone, TableRef
 from sandbox.bigquery import start
+from tests.service_account import throwaway_key
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
 BAD_TOTAL = ("quality", "total_non_negative", "total", "total is -5, below 0")
@@ -326,15 +327,7 @@ def test_a_key_that_is_neither_a_file_nor_json_names_the_variable_but_never_the_
 
 
 def test_a_key_as_a_path_or_as_json_gives_its_credentials_and_project(tmp_path):
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    private = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()).decode()
-    key = {"type": "service_account", "project_id": "shop-prod", "private_key_id": "1",
-           "private_key": private, "client_email": "etl@shop-prod.iam.gserviceaccount.com",
-           "client_id": "1", "token_uri": "https://oauth2.googleapis.com/token"}
+    key = throwaway_key("shop-prod", real_rsa=True)
     path = tmp_path / "sa.json"
     path.write_text(json.dumps(key))
 

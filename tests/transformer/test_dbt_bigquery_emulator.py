@@ -32,6 +32,7 @@ from sandbox.bigquery import start
 from sandbox.postgres_seed import default_anchor
 from sandbox.raw_zone_fill import SPECS, stage_records
 from tests.assets.support import SIZE
+from tests.service_account import throwaway_key
 
 # Unit tests the emulator cannot pass, every one for the same gap: dbt casts a unit test's
 # fixture values to the type the warehouse reports for the column, the emulator reports every
@@ -180,7 +181,7 @@ print(json.dumps(answers))
 
 
 def test_the_prod_target_takes_the_emulator_a_key_file_or_the_keys_json():
-    key = {"type": "service_account", "project_id": "shop-prd", "private_key": "-----X-----\\n"}
+    key = throwaway_key("shop-prd")
     cases = {
         "emulator": {"BIGQUERY_EMULATOR_HOST": "http://127.0.0.1:9050",
                      "GOOGLE_CLOUD_PROJECT": "local-project"},
