@@ -1,7 +1,10 @@
-"""Sensors: new quotation files in the drop folder, and finished runs handed to alerting.
+"""Sensors: new quotation files in the drop folder, and finished runs handed to alerting and to
+lineage.
 
 The two alerting sensors take the `alerts` resource (bound per environment in `resources.defs()`)
-and rely on its outbox ledger, not on their cursors, to alert each failure once.
+and rely on its outbox ledger, not on their cursors, to alert each failure once. The two lineage
+sensors send each finished run's own START and COMPLETE or FAIL (`lineage.dagster_run`), so the
+parent job of every step's lineage does not stay RUNNING in Marquez.
 """
 
 import json
@@ -12,8 +15,10 @@ import dagster as dg
 from automation.alerting import check_alerts, run_alerts
 from automation.quotation_import import import_quotation_file
 from automation.run_log import post_to_run
+from lineage.dagster_run import report_run
 from resources.alerts import Alert, AlertsResource
 from resources.environment import DataDir
+from resources.lineage import LineageResource
 
 
 def _signature(path: Path) -> str:
@@ -102,4 +107,31 @@ def _send(context: dg.RunStatusSensorContext, alerts: AlertsResource, found: lis
     post_to_run(context.instance, context.dagster_run, delivered)
 
 
-SENSORS = [quotation_file_sensor, run_failure_alert, run_check_warning_alert]
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    name="lineage_of_succeeded_runs",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Sends each successful run's own lineage START and COMPLETE (the parent job).",
+)
+def lineage_of_succeeded_runs(context: dg.RunStatusSensorContext,
+                              lineage: LineageResource) -> None:
+    emitter = lineage.emitter()
+    report_run(emitter, context.instance, context.dagster_run)
+    context.log.info(emitter.summary())
+
+
+@dg.run_failure_sensor(
+    name="lineage_of_failed_runs",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Sends each failed run's own lineage START and FAIL (the parent job).",
+)
+def lineage_of_failed_runs(context: dg.RunFailureSensorContext,
+                           lineage: LineageResource) -> None:
+    emitter = lineage.emitter()
+    message = context.failure_event.message if context.failure_event else None
+    report_run(emitter, context.instance, context.dagster_run, message)
+    context.log.info(emitter.summary())
+
+
+SENSORS = [quotation_file_sensor, run_failure_alert, run_check_warning_alert,
+           lineage_of_succeeded_runs, lineage_of_failed_runs]

@@ -125,12 +125,14 @@ def _engine_output_to(path: Path) -> Iterator[TextIO]:
             os.close(fd)
 
 
-def _send_alerts(instance: dg.DagsterInstance, run_id: str, data: DataDir) -> None:
-    """What the alert sensors do in a deployment, done here because no daemon runs: the same
-    outbox ledger makes sure a sensor that sees this run later sends nothing twice."""
+def _as_the_sensors_would(instance: dg.DagsterInstance, run_id: str, data: DataDir) -> None:
+    """What the alert and lineage sensors do in a deployment, done here because no daemon runs:
+    the same outbox ledger makes sure a sensor that sees this run later sends no alert twice
+    (the run's lineage, sent twice, only restates its state)."""
     from automation.alerting import run_alerts
     from automation.run_log import post_to_run
     from definitions import defs
+    from lineage.dagster_run import report_run
 
     run = instance.get_run_by_id(run_id)
     with warnings.catch_warnings():  # Dagster's beta notices belong to the engine log
@@ -139,7 +141,10 @@ def _send_alerts(instance: dg.DagsterInstance, run_id: str, data: DataDir) -> No
         repository = definitions.get_repository_def()
     # The definitions' own `alerts` resource (its environment variables resolved), so the main
     # job alerts exactly as the sensors would.
-    with dg.build_resources({"alerts": definitions.resources["alerts"]}) as built:
+    with dg.build_resources({"alerts": definitions.resources["alerts"],
+                             "lineage": definitions.resources["lineage"]}) as built:
+        # The run's own lineage (its parent job in Marquez), as the lineage sensors send it.
+        report_run(built.lineage.emitter(), instance, run)
         alerts = built.alerts
         found = run_alerts(instance, run, webserver_url=alerts.webserver_url,
                            repository_def=repository)
@@ -220,7 +225,7 @@ def run(
             if "error" in outcome:
                 print(f"the run could not start: {outcome['error']}", flush=True)
             if result is not None:
-                _send_alerts(instance, result.run_id, data)
+                _as_the_sensors_would(instance, result.run_id, data)
             succeeded = bool(result and result.success)
             print(
                 f"run {result.run_id if result else '?'}: "

@@ -62,7 +62,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def _nominal(tags: dict[str, str]) -> str | None:
+def nominal_time(tags: dict[str, str]) -> str | None:
     """The schedule's tick time, when a schedule launched the run."""
     try:
         return datetime.fromisoformat(tags[SCHEDULED_TAG]).astimezone(UTC).isoformat()
@@ -181,7 +181,7 @@ class ExtractionLineage:
                 version=dg.__version__, name="Dagster",
                 openlineageAdapterVersion=constants.__version__, producer=PRODUCER),
         }
-        if nominal := _nominal(self.tags):
+        if nominal := nominal_time(self.tags):
             run_facets["nominalTime"] = nominal_time_run.NominalTimeRunFacet(
                 nominalStartTime=nominal, producer=PRODUCER)
         if error is not None:
@@ -244,4 +244,4 @@ def extraction_lineage(context: Any, resource: LineageResource, table: Extracted
         tags=dict(run.tags), log=context.log, secrets=tuple(s for s in secrets if s))
 
 
-__all__ = ["ExtractedTable", "ExtractionLineage", "extraction_lineage", "scrub"]
+__all__ = ["ExtractedTable", "ExtractionLineage", "extraction_lineage", "nominal_time", "scrub"]

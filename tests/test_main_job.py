@@ -86,6 +86,22 @@ def test_main_job_runs_everything_reports_and_keeps_its_runs(tmp_path):
     assert {a.key.to_user_string() for a in EXTRACTION_ASSETS} <= materialized
     assert {"fct_order", "mart_customer_value", "op_product_notification_event"} <= materialized
 
+    # Each Dagster run is a lineage job of its own, START then COMPLETE at the run's own times,
+    # the parent every step's events name (else Marquez shows the parent RUNNING forever).
+    events = [json.loads(line) for line in
+              (data_dir / "lineage" / "events.jsonl").read_text().splitlines()]
+    for run in runs:
+        own = [e for e in events if e["run"]["runId"] == run.run_id]
+        assert [(e["eventType"], e["job"]["name"]) for e in own] == [
+            ("START", "etl_pipeline"), ("COMPLETE", "etl_pipeline")]
+        children = [e for e in events
+                    if e["run"]["facets"].get("parent", {}).get("run", {}).get("runId")
+                    == run.run_id]
+        assert len({e["job"]["name"] for e in children}) > 20
+        times = sorted(datetime.fromisoformat(e["eventTime"]) for e in children)
+        assert datetime.fromisoformat(own[0]["eventTime"]) <= times[0]
+        assert datetime.fromisoformat(own[1]["eventTime"]) >= times[-1]
+
     for output in (first.stdout, first.stderr, second.stdout, second.stderr):
         assert token not in output
     assert files_containing(data_dir, token.encode()) == []

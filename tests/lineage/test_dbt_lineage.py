@@ -80,6 +80,30 @@ def test_every_dbt_event_is_valid_and_a_child_of_the_dagster_run(pipeline):
 
 
 @pytest.mark.slow
+def test_every_event_names_a_dataset_with_its_one_description_and_one_type_per_field(pipeline):
+    """Marquez overwrites a dataset's description with each event's, clearing it when the
+    facet is missing, and tells fields apart by name *and* type. So across every event of the
+    run, extraction and dbt alike, each dataset carries one and the same description, and each
+    of its fields one type spelling."""
+    descriptions: dict[tuple[str, str], set] = {}
+    types: dict[tuple[str, str, str], set] = {}
+    for event in pipeline["events"]:
+        for dataset in [*event["inputs"], *event["outputs"]]:
+            key = (dataset["namespace"], dataset["name"])
+            text = dataset.get("facets", {}).get("documentation", {}).get("description")
+            descriptions.setdefault(key, set()).add(text)
+            for column in dataset.get("facets", {}).get("schema", {}).get("fields", []):
+                types.setdefault((*key, column["name"]), set()).add(column.get("type"))
+    assert len(descriptions) > 40
+    unstable = {key: texts for key, texts in descriptions.items() if len(texts) != 1}
+    assert unstable == {}
+    assert [key for key, texts in descriptions.items() if None in texts] == []
+    assert {key: found for key, found in types.items() if len(found) != 1} == {}
+    orders = warehouse_table(pipeline["warehouse"], "raw_bigcommerce", "orders")
+    assert types[(orders.namespace, orders.name, "id")] == {"BIGINT"}
+
+
+@pytest.mark.slow
 def test_raw_tables_are_the_nodes_the_extraction_names(pipeline):
     """dbt's inputs are the raw tables under the very identity `lineage.naming` gives the
     extraction's outputs, so the two halves of the graph join."""
@@ -167,7 +191,8 @@ def artifacts(pipeline):
 @pytest.mark.slow
 def test_a_failed_model_gets_a_fail_event(artifacts, tmp_path):
     """The real run's artifacts with the mart marked as errored: the processor reports it as
-    FAIL (no output), still under the Dagster run."""
+    FAIL, still under the Dagster run, naming the mart as its START did (Marquez takes a closing
+    event's outputs as the job's current version: without them the mart loses its producer)."""
     target = shutil.copytree(artifacts, tmp_path / "target")
     results = json.loads((target / "run_results.json").read_text())
     for result in results["results"]:
@@ -179,7 +204,10 @@ def test_a_failed_model_gets_a_fail_event(artifacts, tmp_path):
                         target)
     mart = [e for e in events if e.job.name.endswith(f"{MART}.build.run")]
     assert [e.eventType.value for e in mart] == ["START", "FAIL"]
-    assert mart[1].outputs == [] and mart[1].run.facets["parent"].run.runId == run_id
+    assert [(o.namespace, o.name) for o in mart[1].outputs] == [
+        (o.namespace, o.name) for o in mart[0].outputs]
+    assert mart[1].outputs[0].name.endswith(f".{MART}")
+    assert mart[1].run.facets["parent"].run.runId == run_id
 
 
 class _Refusing:
