@@ -1,13 +1,17 @@
-"""What lineage costs a full pipeline run: lineage to the JSON-lines file vs. disabled.
+"""What lineage costs a full pipeline run: to the JSON-lines file, and to a real Marquez over
+HTTP (with its tag API), each beside lineage disabled.
 
 The whole asset graph (eight extractions with their audits, `dbt build`, the notification
 events) runs in process through Dagster's `materialize`, against the sandbox API and an
-embedded PostgreSQL at one size, alternating the two modes so drift on a shared machine hits
-both alike. Each run starts from an empty data folder, so every run is a first (full) load.
+embedded PostgreSQL at one size, alternating the modes so drift on a shared machine hits all
+alike. Each run starts from an empty data folder, so every run is a first (full) load. Marquez
+is `python3 run.py marquez`'s (sandbox/marquez), started once for the benchmark; where it
+cannot start (no jar: docs/marquez.md) its row says why instead of a figure.
 """
 
 from __future__ import annotations
 
+import socket
 import statistics
 import time
 from pathlib import Path
@@ -24,6 +28,8 @@ from resources.transformer import dbt_executable, transformer_project
 from sandbox.bigcommerce.app import SandboxConfig
 from sandbox.bigcommerce.data import DatasetSize
 from sandbox.bigcommerce.server import running_sandbox
+from sandbox.marquez import MarquezError
+from sandbox.marquez import start as start_marquez
 from sandbox.postgres import start_postgres
 
 SIZE = 200
@@ -55,27 +61,54 @@ def _run(folder: Path, api, postgres, lineage: LineageResource) -> tuple[float, 
     return seconds, len(events.read_text().splitlines()) if events.exists() else 0
 
 
+def _lineage(mode: str, data: Path, marquez_url: str | None) -> LineageResource:
+    if mode == "disabled":
+        return LineageResource(disabled=True)
+    file_path = str(data / "lineage" / "events.jsonl")  # counted in both modes
+    # Marquez's own timeout, not the 2 s default: what is measured is a working Marquez.
+    return (LineageResource(file_path=file_path) if mode == "file" else
+            LineageResource(file_path=file_path, url=marquez_url, timeout_s=30))
+
+
 def run(folder: Path) -> str:
     postgres = start_postgres(folder / "pg", size=SIZE)
-    times: dict[str, list[float]] = {"disabled": [], "file": []}
+    marquez, why_not = None, ""
+    try:
+        marquez = start_marquez(folder / "marquez", port=_free_port(), admin_port=_free_port())
+    except MarquezError as error:
+        why_not = str(error)
+    modes = ["disabled", "file", *(["marquez"] if marquez else [])]
+    times: dict[str, list[float]] = {mode: [] for mode in modes}
     events = 0
     try:
         config = SandboxConfig(access_token="benchmark-token", size=DatasetSize.scaled(SIZE),
                                quota=100_000)
         with running_sandbox(config) as api:
             for round_number in range(ROUNDS):
-                for mode in ("disabled", "file"):
+                for mode in modes:
                     data = folder / f"{mode}-{round_number}"
-                    lineage = (LineageResource(disabled=True) if mode == "disabled" else
-                               LineageResource(file_path=str(data / "lineage" / "events.jsonl")))
+                    lineage = _lineage(mode, data, marquez.url if marquez else None)
                     print(f"  round {round_number + 1}, lineage {mode} …", flush=True)
                     seconds, count = _run(data, api, postgres, lineage)
                     times[mode].append(seconds)
                     events = max(events, count)
     finally:
         postgres.server.cleanup()
-    off, on = (statistics.median(times[mode]) for mode in ("disabled", "file"))
-    rows = [["disabled", f"{off:.1f}", "0", "1.00"],
-            ["to the JSON-lines file", f"{on:.1f}", f"{events:,}", f"{on / off:.3f}"]]
+        if marquez is not None:
+            marquez.stop()
+    off = statistics.median(times["disabled"])
+    labels = {"file": "to the JSON-lines file", "marquez": "to the file and Marquez (HTTP)"}
+    rows = [["disabled", f"{off:.1f}", "0", "1.00"]]
+    for mode in modes[1:]:
+        on = statistics.median(times[mode])
+        rows.append([labels[mode], f"{on:.1f}", f"{events:,}", f"{on / off:.3f}"])
+    if marquez is None:
+        rows.append([labels["marquez"], "not run", "", why_not[:120]])
     return (f"full pipeline at size {SIZE} (median of {ROUNDS} runs each, alternated)\n\n"
             + table(["lineage", "run s", "events", "ratio to disabled"], rows))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -67,9 +67,7 @@ class BigQueryRawZone(RawZone):
             f"reading {field} of {ref.qualified_name}")
 
     def newest_quarantined(self, ref: TableRef) -> dict[int, str]:
-        """Not read from BigQuery yet: a child batch holds only the parents its own rows hold
-        (docs/bigquery.md, "What is not done")."""
-        return {}
+        return self.bigquery.newest_quarantined(ref)
 
     def hold_parents(self, parent: TableRef, child: TableRef, batch_id: str,
                      held: Mapping[int, tuple[str, str]], clean: set[int]) -> None:

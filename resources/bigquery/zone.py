@@ -113,6 +113,18 @@ class BigQueryZone:
             f"reading the watermark of {ref.qualified_name}")
         return rows[0][0] if rows else None
 
+    def newest_quarantined(self, ref: TableRef) -> dict[int, str]:
+        """Keys whose newest version is in quarantine (a batch newer than any that published
+        the key), with the rule: their children must wait with them. As the local zone."""
+        self.prepare([ref])
+        rows = self.warehouse.query(
+            f"SELECT q._pk, MIN(q._rule) FROM {sql_id(self.names.quarantine(ref))} q "
+            f"LEFT JOIN (SELECT _pk, MAX(_batch_id) AS b FROM {sql_id(self.names.batches(ref))} "
+            "GROUP BY _pk) p ON p._pk = q._pk "
+            "WHERE q._pk IS NOT NULL AND (p.b IS NULL OR q._batch_id > p.b) GROUP BY q._pk",
+            f"reading the quarantined keys of {ref.qualified_name}")
+        return {int(key): f"its newest version is quarantined ({rule})" for key, rule in rows}
+
     def unclassified_fields(self, ref: TableRef) -> set[str]:
         """The fields held back (not named by the contract) in any earlier batch of the table."""
         self.prepare([ref])

@@ -276,6 +276,19 @@ def test_held_parents_and_their_children_leave_the_current_views_until_released(
 
 
 @pytest.mark.slow
+def test_a_key_whose_newest_version_is_quarantined_is_named_with_its_rule(zone, raw, ref):
+    """Key 2 quarantined in the first batch, key 3 published then quarantined in a later one,
+    key 1 quarantined then published again: only 2 and 3 must hold their children."""
+    assert zone.newest_quarantined(ref) == {}
+    zone.publish(zone.load(stage(raw, ref, [(1, 1, -5), (2, 1, -5), (3, 1, 30)])),
+                 {1: BAD_TOTAL, 2: BAD_TOTAL})
+    zone.publish(zone.load(stage(raw, ref, [(1, 2, 10), (3, 2, -5)])), {2: BAD_TOTAL})
+
+    reason = "its newest version is quarantined (total_non_negative)"
+    assert zone.newest_quarantined(ref) == {2: reason, 3: reason}
+
+
+@pytest.mark.slow
 def test_a_dataset_in_another_location_stops_the_run_naming_the_setting(zone, ref):
     from google.cloud import bigquery
 
