@@ -61,10 +61,16 @@ def view_statements(paths: ZonePaths, ref: TableRef) -> list[str]:
             current = (f"{select} WHERE _batch_id = (SELECT max(_batch_id) FROM {batches})"
                        + "".join(f" AND {condition}" for condition in kept))
         else:
-            current = (
-                f"{select}{' WHERE ' + ' AND '.join(kept) if kept else ''} QUALIFY row_number() "
+            # The newest version of each key is chosen on the envelope alone, then its row
+            # fetched by (batch, row): a window over whole records would hold every record
+            # of every batch in memory at once (dbt ran out of its 1 GB at 200k orders).
+            newest = (
+                f"SELECT _batch_id, _row FROM {batches}"
+                f"{' WHERE ' + ' AND '.join(kept) if kept else ''} QUALIFY row_number() "
                 "OVER (PARTITION BY _pk ORDER BY _modified_at DESC, _batch_id DESC, _row DESC) = 1"
             )
+            current = (f"SELECT b.* FROM {batches} b SEMI JOIN ({newest}) newest "
+                       "ON b._batch_id = newest._batch_id AND b._row = newest._row")
         statements.append(f"CREATE OR REPLACE VIEW {ref.schema}.{ref.table} AS {current}")
     for zone, view in (("quarantine", ref.quarantine_view),
                        ("unclassified", ref.unclassified_view)):
