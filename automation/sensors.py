@@ -115,9 +115,7 @@ def _send(context: dg.RunStatusSensorContext, alerts: AlertsResource, found: lis
 )
 def lineage_of_succeeded_runs(context: dg.RunStatusSensorContext,
                               lineage: LineageResource) -> None:
-    emitter = lineage.emitter()
-    report_run(emitter, context.instance, context.dagster_run)
-    context.log.info(emitter.summary())
+    _report_lineage(context, lineage)
 
 
 @dg.run_failure_sensor(
@@ -127,9 +125,14 @@ def lineage_of_succeeded_runs(context: dg.RunStatusSensorContext,
 )
 def lineage_of_failed_runs(context: dg.RunFailureSensorContext,
                            lineage: LineageResource) -> None:
+    _report_lineage(context, lineage,
+                    context.failure_event.message if context.failure_event else None)
+
+
+def _report_lineage(context: dg.RunStatusSensorContext, lineage: LineageResource,
+                    error: str | None = None) -> None:
     emitter = lineage.emitter()
-    message = context.failure_event.message if context.failure_event else None
-    report_run(emitter, context.instance, context.dagster_run, message)
+    report_run(emitter, context.instance, context.dagster_run, error)
     context.log.info(emitter.summary())
 
 

@@ -17,8 +17,16 @@ import pytest
 from dagster._utils.schedules import cron_string_iterator
 
 from automation.schedules import SCHEDULES
-from automation.sensors import quotation_file_sensor, run_failure_alert, scan_drop_folder
+from automation.sensors import (
+    lineage_of_failed_runs,
+    lineage_of_succeeded_runs,
+    quotation_file_sensor,
+    run_failure_alert,
+    scan_drop_folder,
+)
 from resources.alerts import AlertsResource
+from resources.lineage import LineageResource
+from tests.lineage.spec import validate_event
 
 BY_NAME = {schedule.name: schedule for schedule in SCHEDULES}
 SEOUL = "Asia/Seoul"
@@ -126,3 +134,52 @@ def test_a_failed_run_is_handed_to_alerting(caplog, tmp_path):
     (alert,) = [r.getMessage() for r in caplog.records if r.name == "commerce_governance.alerts"]
     assert "doomed" in alert and result.run_id in alert and "failed" in alert
     assert "explode: RuntimeError: the source API is down" in alert
+
+
+def test_a_finished_run_gets_its_own_lineage_start_and_close(tmp_path):
+    """The lineage sensors send the Dagster run's own START and COMPLETE or FAIL (the parent
+    job of its steps' lineage), at the run's start and end times, the failure's message on
+    FAIL; each event valid against the OpenLineage schemas."""
+
+    @dg.op
+    def work(context) -> None:
+        context.log.info("working")
+
+    @dg.op
+    def explode() -> None:
+        raise RuntimeError("the source API is down")
+
+    @dg.job
+    def fine() -> None:
+        work()
+
+    @dg.job
+    def doomed() -> None:
+        explode()
+
+    instance = dg.DagsterInstance.ephemeral()
+    events_file = tmp_path / "events.jsonl"
+    lineage = LineageResource(file_path=str(events_file))
+    ok = fine.execute_in_process(instance=instance)
+    bad = doomed.execute_in_process(instance=instance, raise_on_error=False)
+    success = next(e for e in ok.all_events if e.event_type == dg.DagsterEventType.RUN_SUCCESS)
+    failure = next(e for e in bad.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE)
+    lineage_of_succeeded_runs(dg.build_run_status_sensor_context(
+        sensor_name="lineage_of_succeeded_runs", dagster_event=success,
+        dagster_instance=instance, dagster_run=ok.dagster_run, resources={"lineage": lineage}))
+    lineage_of_failed_runs(dg.build_run_status_sensor_context(
+        sensor_name="lineage_of_failed_runs", dagster_event=failure, dagster_instance=instance,
+        dagster_run=bad.dagster_run, resources={"lineage": lineage}).for_run_failure())
+
+    events = [json.loads(line) for line in events_file.read_text().splitlines()]
+    for event in events:
+        validate_event(event)
+    assert [(e["job"]["name"], e["run"]["runId"], e["eventType"]) for e in events] == [
+        ("fine", ok.run_id, "START"), ("fine", ok.run_id, "COMPLETE"),
+        ("doomed", bad.run_id, "START"), ("doomed", bad.run_id, "FAIL")]
+    stats = instance.get_run_stats(ok.run_id)
+    assert datetime.fromisoformat(events[0]["eventTime"]).timestamp() == pytest.approx(
+        stats.start_time, abs=0.001)
+    assert datetime.fromisoformat(events[1]["eventTime"]).timestamp() == pytest.approx(
+        stats.end_time, abs=0.001)
+    assert "explode" in events[3]["run"]["facets"]["errorMessage"]["message"]

@@ -11,6 +11,7 @@ and `date-time` real checks.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from datetime import datetime
@@ -109,4 +110,19 @@ def validate_event(event: dict[str, Any]) -> list[str]:
     return checked
 
 
-__all__ = ["SPEC_DIR", "registry", "validate_event"]
+__all__ = ["SPEC_DIR", "edited", "registry", "validate_event"]
+
+
+def edited(event: dict, path: str, value: Any = None, *, delete: bool = False) -> dict:
+    """A deep copy of `event` with the value at dotted `path` (list items by index) replaced,
+    or deleted: for tests that show what one wrong field does."""
+    edited_event = copy.deepcopy(event)
+    *parents, last = path.split(".")
+    target = edited_event
+    for part in parents:
+        target = target[int(part)] if part.isdigit() else target[part]
+    if delete:
+        del target[last]
+    else:
+        target[last] = value
+    return edited_event

@@ -7,13 +7,11 @@ Schemas. The stand-in's own tests: tests/lineage/test_marquez_standin.py.
 
 from __future__ import annotations
 
-import copy
-
 import jsonschema
 import pytest
 import referencing.exceptions
 
-from tests.lineage.spec import validate_event
+from tests.lineage.spec import edited, validate_event
 
 FACETS = "https://openlineage.io/spec/facets"
 PRODUCER = "https://example.com/producer"
@@ -57,16 +55,7 @@ def good_event() -> dict:
 
 def broken(path: str, value=None, *, delete: bool = False) -> dict:
     """`good_event()` with the value at dotted `path` replaced (or deleted)."""
-    event = copy.deepcopy(good_event())
-    *parents, last = path.split(".")
-    target = event
-    for part in parents:
-        target = target[int(part)] if part.isdigit() else target[part]
-    if delete:
-        del target[last]
-    else:
-        target[last] = value
-    return event
+    return edited(good_event(), path, value, delete=delete)
 
 
 def test_a_conforming_event_validates_with_each_facet_checked_on_its_own():

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from tests.lineage.marquez import PATH, Rejected, check, running_marquez
-from tests.lineage.spec import validate_event
+from tests.lineage.spec import edited, validate_event
 
 FACETS = "https://openlineage.io/spec/facets"
 PRODUCER = "https://example.com/producer"
@@ -82,16 +82,7 @@ def full_event() -> dict:
 
 def changed(path: str, value: Any = None, *, delete: bool = False) -> dict:
     """`full_event()` with the value at dotted `path` replaced (or deleted)."""
-    built = full_event()
-    *parents, last = path.split(".")
-    target = built
-    for part in parents:
-        target = target[int(part)] if part.isdigit() else target[part]
-    if delete:
-        del target[last]
-    else:
-        target[last] = value
-    return built
+    return edited(full_event(), path, value, delete=delete)
 
 
 def call(marquez, method: str, path: str, body: Any = None, raw: bytes | None = None
