@@ -126,10 +126,6 @@ def run_once(folder: Path, api: dict, sandbox_pid: int, engine: str, max_concurr
         "GOV_DATA_DIR": str(data.root), "GOV_AUDIT_ENGINE": engine,
         "BIGCOMMERCE_API_URL": api["base_url"], "BIGCOMMERCE_STORE_HASH": api["store_hash"],
         "BIGCOMMERCE_ACCESS_TOKEN": TOKEN,
-        # dbt's default (eager) also runs the relationship tests from a selected model to one
-        # outside the slice (fct_point_transaction -> dim_customer), which fail on an empty
-        # warehouse; cautious runs the tests whose every parent the slice builds.
-        "DBT_INDIRECT_SELECTION": "cautious",
     })
     run_config = {
         "execution": {"config": {"multiprocess": {"max_concurrent": max_concurrent}}},
