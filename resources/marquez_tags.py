@@ -8,7 +8,9 @@ to Marquez, each field its `tags` facet classifies (key `pii`) is tagged `pii:<c
 
 Only fields the same event's schema facet lists are tagged: Marquez answers 404 for a field it
 does not hold. Like every lineage delivery, tagging never raises: failures are counted and
-logged by type only (a URL may carry credentials).
+logged by type only (a URL may carry credentials), and after `GIVE_UP_AFTER` failed calls in a
+row the tagger stops calling, so a Marquez that takes events but stalls on tags costs a step a
+few timeouts, not one per field.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import requests
 
 LOG = logging.getLogger("commerce_governance.lineage")
 PII_KEY = "pii"
+GIVE_UP_AFTER = 3
 
 
 def tag_name(key: str, value: str) -> str:
@@ -56,6 +59,7 @@ class MarquezTagger:
     timeout_s: float = 2.0
     tagged: int = 0
     failed: int = 0
+    _streak: int = 0
     _done: set[tuple[str, ...]] = field(default_factory=set, repr=False)
     _session: requests.Session = field(default_factory=requests.Session, repr=False)
 
@@ -75,17 +79,22 @@ class MarquezTagger:
                 self.tagged += 1
 
     def _call(self, method: str, path: str, **kwargs: Any) -> bool:
+        if self._streak >= GIVE_UP_AFTER:
+            self.failed += 1  # given up: counted, not tried
+            return False
         try:
             answer = self._session.request(method, f"{self.url.rstrip('/')}/api/v1/{path}",
                                            timeout=self.timeout_s, **kwargs)
             answer.raise_for_status()
+            self._streak = 0
             return True
         except Exception as error:  # tagging is lineage: it must never fail the run
             self.failed += 1
+            self._streak += 1
             status = getattr(getattr(error, "response", None), "status_code", None)
             LOG.warning("Marquez tag API %s not done: %s%s", method, type(error).__name__,
                         f" {status}" if status else "")
             return False
 
 
-__all__ = ["MarquezTagger", "field_tags", "tag_name"]
+__all__ = ["GIVE_UP_AFTER", "MarquezTagger", "field_tags", "tag_name"]

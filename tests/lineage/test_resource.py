@@ -143,3 +143,50 @@ def test_http_transport_posts_to_marquez_ingest_path(url):
     (config,) = LineageResource(url=url).transport_configs()
     assert config["endpoint"] == "api/v1/lineage" and config["timeout"] == 2.0
     assert config["retry"] == HTTP_RETRY
+
+
+def test_a_tag_api_that_keeps_failing_is_given_up_after_a_few_calls():
+    """Marquez takes the event but answers 503 to its tag API: the tagger stops calling after
+    GIVE_UP_AFTER failures in a row and counts every tag it did not set; nothing raises."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    from openlineage.client.event_v2 import OutputDataset
+    from openlineage.client.facet_v2 import schema_dataset, tags_dataset
+
+    from resources.marquez_tags import GIVE_UP_AFTER, MarquezTagger
+
+    calls = []
+
+    class Failing(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            calls.append((self.command, self.path))
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_PUT = do_POST = _answer
+
+        def log_message(self, *args) -> None:
+            pass
+
+    columns = [f"c{i}" for i in range(8)]
+    output = OutputDataset("duckdb:///w.duckdb", "w.raw.t", facets={
+        "schema": schema_dataset.SchemaDatasetFacet(fields=[
+            schema_dataset.SchemaDatasetFacetFields(name=c, type="VARCHAR") for c in columns]),
+        "tags": tags_dataset.TagsDatasetFacet(tags=[
+            tags_dataset.TagsDatasetFacetFields(key="pii", value="email", field=c)
+            for c in [*columns, "not_in_the_schema"]])})
+    tagged = RunEvent(eventType=RunState.COMPLETE, eventTime=datetime.now(UTC).isoformat(),
+                      run=Run(runId=str(generate_new_uuid())), producer=PRODUCER,
+                      job=Job(namespace=NAMESPACE, name="probe"), outputs=[output])
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        tagger = MarquezTagger(f"http://127.0.0.1:{server.server_address[1]}", timeout_s=2)
+        tagger.tag_event(tagged)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(calls) == GIVE_UP_AFTER and calls[0] == ("PUT", "/api/v1/tags/pii%3Aemail")
+    assert (tagger.tagged, tagger.failed) == (0, len(columns))  # one PUT tried per field
