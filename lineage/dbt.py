@@ -41,6 +41,7 @@ LOG = logging.getLogger("commerce_governance.lineage")
 PII_KEY = "pii"
 GIVE_UP_AFTER = 5  # consecutive undelivered events after which the endpoint is taken as down
 _Column = tuple[str, str, str]  # (namespace, dataset name, column)
+ColumnTypes = dict[tuple[str, str], dict[str, str]]  # (schema, table) -> column -> type
 
 
 class GovernanceDbtProcessor(DbtLocalArtifactProcessor):
@@ -168,7 +169,8 @@ def _columns(dataset: Dataset, node: dict[str, Any]) -> set[str]:
     return names
 
 
-def _enrich(events: list[RunEvent], nodes: dict[tuple[str, str], dict[str, Any]]) -> None:
+def _enrich(events: list[RunEvent], nodes: dict[tuple[str, str], dict[str, Any]],
+            types: ColumnTypes) -> None:
     known = {name for _, name in nodes}
     for event in events:  # unknown origins first, so no tag is traced through them
         for output in event.outputs or []:
@@ -191,7 +193,7 @@ def _enrich(events: list[RunEvent], nodes: dict[tuple[str, str], dict[str, Any]]
             own = "CONTRACT" if node.get("resource_type") == "source" else "DBT_META"
             if tags := resolver.tags(dataset, _columns(dataset, node), own):
                 dataset.facets["tags"] = tags
-            _describe(dataset, node)
+            _describe(dataset, node, types.get(tuple(dataset.name.split(".")[-2:]), {}))
             owner = _meta(node).get("owner")
             if owner and "ownership" not in dataset.facets:
                 owners = [ownership_dataset.Owner(name=str(o)) for o in _classes(owner)]
@@ -199,38 +201,43 @@ def _enrich(events: list[RunEvent], nodes: dict[tuple[str, str], dict[str, Any]]
                     owners=owners, producer=PRODUCER)
 
 
-def _describe(dataset: Dataset, node: dict[str, Any]) -> None:
-    """The node's description on the dataset, and its column types in one spelling."""
+def _describe(dataset: Dataset, node: dict[str, Any], types: dict[str, str]) -> None:
+    """The node's description on the dataset, and its column types in one spelling: the
+    warehouse's type where the YAML gives none (Marquez adds a new untyped field at every
+    event, since its key (dataset, name, type) never matches a NULL type)."""
     if description := (node.get("description") or "").strip():
         dataset.facets["documentation"] = documentation_dataset.DocumentationDatasetFacet(
             description=description, producer=PRODUCER)
     if schema := dataset.facets.get("schema"):
         for column in schema.fields or []:
-            column.type = field_type(column.type)
+            column.type = field_type(column.type or types.get(column.name))
 
 
 def dbt_events(project_dir: Path, profiles_dir: Path, target: str, parent_job: str,
-               parent_run_id: str, target_path: Path | str | None = None) -> list[RunEvent]:
+               parent_run_id: str, target_path: Path | str | None = None,
+               column_types: ColumnTypes | None = None) -> list[RunEvent]:
     """The events of the last dbt invocation whose artifacts are under `target_path` (default:
-    the project's target-path). Raises when the artifacts cannot be read."""
+    the project's target-path); `column_types` are the warehouse's, for columns the YAML does
+    not type. Raises when the artifacts cannot be read."""
     processor = GovernanceDbtProcessor(project_dir, profiles_dir, target, target_path)
     processor.dbt_run_metadata = ParentRunMetadata(
         run_id=parent_run_id, job_name=parent_job, job_namespace=NAMESPACE)
     events = processor.parse().events()
-    _enrich(events, processor.node_datasets())
+    _enrich(events, processor.node_datasets(), column_types or {})
     return events
 
 
 def emit_dbt_run(emitter: LineageEmitter, project_dir: Path, profiles_dir: Path, target: str,
                  parent_job: str, parent_run_id: str,
-                 target_path: Path | str | None = None) -> int:
+                 target_path: Path | str | None = None,
+                 column_types: ColumnTypes | None = None) -> int:
     """Emit the invocation's events; returns how many were delivered. Never raises: lineage
     must not fail the dbt step (a failure is logged and counted in `emitter.failed`)."""
     if emitter.client is None:  # lineage disabled: not even worth reading the artifacts
         return 0
     try:
         events = dbt_events(project_dir, profiles_dir, target, parent_job, parent_run_id,
-                            target_path)
+                            target_path, column_types)
     except Exception as error:  # unreadable artifacts, an unsupported adapter, a library bug
         LOG.warning("no dbt lineage for run %s: %s: %s", parent_run_id, type(error).__name__,
                     str(error).splitlines()[0][:200] if str(error) else "")

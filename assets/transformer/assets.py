@@ -19,7 +19,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 from pydantic import Field
 
-from assets.transformer.results import enriched, read_after_build
+from assets.transformer.results import column_types, enriched, read_after_build
 from assets.transformer.translator import GovernanceTranslator
 from lineage.dbt import emit_dbt_run
 from resources.lineage import LineageResource
@@ -62,12 +62,13 @@ def emit_transformer_lineage(
     project: DbtProject,
     target: str,
     target_path: Path,
+    column_types: dict[tuple[str, str], dict[str, str]],
 ) -> None:
     """The build's lineage, one event per model run and test; never fails the step."""
     emitter = lineage.emitter()
     emit_dbt_run(emitter, Path(project.project_dir), Path(project.profiles_dir), target,
                  parent_job=context.run.job_name, parent_run_id=context.run.run_id,
-                 target_path=target_path)
+                 target_path=target_path, column_types=column_types)
     context.log.info(f"dbt {emitter.summary()}")
 
 
@@ -116,7 +117,9 @@ def build_transformer_assets(
             # no such file to read.
             extra = read_after_build(warehouse, manifest, events, raw_zone.zone().paths,
                                      translator, context.log, True) if adapter == "duckdb" else {}
-        emit_transformer_lineage(context, lineage, project, target, invocation.target_path)
+            types = column_types(warehouse) if adapter == "duckdb" else {}
+        emit_transformer_lineage(context, lineage, project, target, invocation.target_path,
+                                 types)
         for event in events:
             yield enriched(event, extra, manifest, translator)
         if not invocation.is_successful():

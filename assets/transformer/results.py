@@ -67,6 +67,25 @@ def read_after_build(warehouse: Path, manifest: Mapping[str, Any], events: list[
     return extra
 
 
+def column_types(warehouse: Path) -> dict[tuple[str, str], dict[str, str]]:
+    """Every table's and view's column types in the DuckDB warehouse, by (schema, table).
+
+    For lineage: Marquez tells fields apart by name and type, and a field sent without a type
+    is a new row in its database at every event (NULL never equals NULL), so the models'
+    columns that dbt's YAML leaves untyped get the warehouse's own type."""
+    connection = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = connection.execute(
+            "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns()"
+            " WHERE database_name = current_database()").fetchall()
+    finally:
+        connection.close()
+    found: dict[tuple[str, str], dict[str, str]] = {}
+    for schema, table, column, data_type in rows:
+        found.setdefault((schema, table), {})[column] = data_type
+    return found
+
+
 def enriched(event: Any, extra: Mapping[str, dict[str, Any]], manifest: Mapping[str, Any],
              translator: GovernanceTranslator) -> Any:
     """The event with its extra metadata, and a check result with its test's description."""

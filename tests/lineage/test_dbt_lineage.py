@@ -99,6 +99,8 @@ def test_every_event_names_a_dataset_with_its_one_description_and_one_type_per_f
     assert unstable == {}
     assert [key for key, texts in descriptions.items() if None in texts] == []
     assert {key: found for key, found in types.items() if len(found) != 1} == {}
+    # and a type at all: Marquez stores an untyped field anew at every event
+    assert [key for key, found in types.items() if None in found] == []
     orders = warehouse_table(pipeline["warehouse"], "raw_bigcommerce", "orders")
     assert types[(orders.namespace, orders.name, "id")] == {"BIGINT"}
 

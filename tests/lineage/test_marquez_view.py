@@ -26,6 +26,7 @@ import pytest
 
 from assets import EXTRACTION_SPECS
 from assets import defs as asset_defs
+from assets.transformer.results import column_types
 from lineage import naming
 from lineage.dagster_run import report_run
 from lineage.dbt import emit_dbt_run
@@ -66,32 +67,77 @@ def upstream(url: str, namespace: str, name: str) -> set[str]:
     return found
 
 
+@pytest.fixture(scope="module", params=["stand-in", "real Marquez"])
+def marquez(request):
+    """(URL, the stand-in or None): the same questions to the stand-in and to the real Marquez
+    (`real_marquez`, skipped where no jar can be had: docs/marquez.md)."""
+    if request.param == "stand-in":
+        with running_marquez() as stand_in:
+            yield stand_in.url, stand_in
+    else:
+        yield request.getfixturevalue("real_marquez").url, None
+
+
 @pytest.fixture(scope="module")
-def seen(tmp_path_factory, wise_postgres):
+def seen(marquez, tmp_path_factory, wise_postgres):
     """Marquez after: the whole graph (with bad e-mails), a blocked orders batch, a failed mart."""
+    url, stand_in = marquez
     data_dir = tmp_path_factory.mktemp("marquez view") / "données du shop"
-    with running_marquez() as marquez:
-        instance = dg.DagsterInstance.ephemeral()
-        with running_sandbox(sandbox_config([BAD_EMAILS])) as api:
-            resources = pipeline_resources(api, wise_postgres, data_dir)
-            resources["lineage"] = LineageResource(url=marquez.url)
-            first = dg.materialize(list(asset_defs().assets), resources=resources,
-                                   instance=instance)
-            report_run(resources["lineage"].emitter(), instance, first.dagster_run)
-            store_hash = api.store_hash
-        graph_after_success = upstream(marquez.url, *_mart(data_dir))
-        with running_sandbox(sandbox_config([NEGATIVE_TOTALS])) as api:
-            resources["bigcommerce"] = pipeline_resources(api, wise_postgres,
-                                                          data_dir)["bigcommerce"]
-            blocked = dg.materialize([a for a in asset_defs().assets
-                                      if "src_order" in {k.path[-1] for k in a.keys}],
-                                     resources=resources, instance=instance,
-                                     selection=["src_order"], raise_on_error=False)
-            report_run(resources["lineage"].emitter(), instance, blocked.dagster_run)
-        failed_mart = _emit_a_failed_mart(marquez.url, first.dagster_run, tmp_path_factory)
-        yield {"url": marquez.url, "marquez": marquez, "data": data_dir, "first": first,
-               "blocked": blocked, "store_hash": store_hash, "failed_mart": failed_mart,
-               "graph_after_success": graph_after_success}
+    events_file = data_dir / "lineage" / "events.jsonl"
+    # a generous timeout: a just-started Marquez (cold JVM) answers its first events slowly
+    lineage = LineageResource(url=url, file_path=str(events_file), timeout_s=30)
+    instance = dg.DagsterInstance.ephemeral()
+    with running_sandbox(sandbox_config([BAD_EMAILS])) as api:
+        resources = pipeline_resources(api, wise_postgres, data_dir)
+        resources["lineage"] = lineage
+        first = dg.materialize(list(asset_defs().assets), resources=resources,
+                               instance=instance)
+        report_run(lineage.emitter(), instance, first.dagster_run)
+        store_hash = api.store_hash
+    graph_after_success = upstream(url, *_mart(data_dir))
+    with running_sandbox(sandbox_config([NEGATIVE_TOTALS])) as api:
+        resources["bigcommerce"] = pipeline_resources(api, wise_postgres,
+                                                      data_dir)["bigcommerce"]
+        blocked = dg.materialize([a for a in asset_defs().assets
+                                  if "src_order" in {k.path[-1] for k in a.keys}],
+                                 resources=resources, instance=instance,
+                                 selection=["src_order"], raise_on_error=False)
+        report_run(lineage.emitter(), instance, blocked.dagster_run)
+    failed_mart = _emit_a_failed_mart(url, first.dagster_run, data_dir / "warehouse.duckdb",
+                                      tmp_path_factory)
+    return {"url": url, "stand_in": stand_in, "data": data_dir, "first": first,
+            "blocked": blocked, "store_hash": store_hash, "failed_mart": failed_mart,
+            "graph_after_success": graph_after_success,
+            "events": [json.loads(line) for line in events_file.read_text().splitlines()]}
+
+
+# Where the real Marquez 0.51.1 (a jar built from its tag, 2026-12-02) still shows something
+# else than these tests ask; strict, so a fix is noticed. Not yet understood: issue 13.
+REAL_MARQUEZ_GAPS = {
+    "test_a_data_folder_with_a_space_and_accents_gives_namespaces_marquez_takes":
+        "the quarantine tables (outputs without a schema facet) are not in Marquez's list of "
+        "the warehouse namespace's datasets",
+    "test_the_graph_reaches_every_source_and_stays_whole_after_a_blocked_batch_and_a_failed_mart":
+        "the BigCommerce endpoint datasets (namespace http://127.0.0.1:<port>) are not in "
+        "Marquez's lineage graph of the mart",
+    "test_a_blocked_batch_and_a_warn_only_finding_both_make_the_audited_dataset_unhealthy":
+        "the staging folder dataset (namespace file, a name with a space and accents) is 404",
+}
+
+
+@pytest.fixture(autouse=True)
+def _real_marquez_gaps(request):
+    if "[real Marquez]" in request.node.name and request.node.originalname in REAL_MARQUEZ_GAPS:
+        request.node.add_marker(pytest.mark.xfail(
+            reason=REAL_MARQUEZ_GAPS[request.node.originalname], strict=True))
+
+
+def health(shown: dict) -> str | None:
+    """What Marquez's UI makes of a dataset's assertions: any failed one is UNHEALTHY."""
+    assertions = shown["facets"].get("dataQualityAssertions", {}).get("assertions", [])
+    if not assertions:
+        return None
+    return "HEALTHY" if all(a["success"] for a in assertions) else "UNHEALTHY"
 
 
 def _mart(data_dir: Path) -> tuple[str, str]:
@@ -99,7 +145,8 @@ def _mart(data_dir: Path) -> tuple[str, str]:
     return mart.namespace, mart.name
 
 
-def _emit_a_failed_mart(url: str, run: dg.DagsterRun, tmp_path_factory) -> int:
+def _emit_a_failed_mart(url: str, run: dg.DagsterRun, warehouse: Path,
+                        tmp_path_factory) -> int:
     """The first build's artifacts with the mart marked as errored, sent as a later build."""
     artifacts = max((p.parent for p in (TRANSFORMER_DIR / "target").glob("*/run_results.json")),
                     key=lambda folder: (folder / "run_results.json").stat().st_mtime)
@@ -109,9 +156,10 @@ def _emit_a_failed_mart(url: str, run: dg.DagsterRun, tmp_path_factory) -> int:
         if result["unique_id"].endswith(f".{MART}"):
             result["status"], result["message"] = "error", "boom"
     (target / "run_results.json").write_text(json.dumps(results))
-    emitter = LineageResource(url=url).emitter()
+    emitter = LineageResource(url=url, timeout_s=30).emitter()
     return emit_dbt_run(emitter, TRANSFORMER_DIR, TRANSFORMER_DIR, "local", run.job_name,
-                        str(uuid.uuid4()), target_path=target)
+                        str(uuid.uuid4()), target_path=target,
+                        column_types=column_types(warehouse))
 
 
 def _staged(seen: dict, asset: str) -> tuple[str, str]:
@@ -127,10 +175,16 @@ def _staged(seen: dict, asset: str) -> tuple[str, str]:
 def test_a_data_folder_with_a_space_and_accents_gives_namespaces_marquez_takes(seen):
     """Every event of the three runs was taken (none refused for its namespace), and the
     warehouse's namespace spells the folder's space and accents as =XX."""
-    assert seen["marquez"].rejected == []
-    assert len(seen["marquez"].accepted) > 150
     namespace, _ = _mart(seen["data"])
     assert "=20" in namespace and "donn=C3=A9es=20du=20shop" in namespace
+    if seen["stand_in"] is not None:
+        assert seen["stand_in"].rejected == []
+        # the file's events, then the failed mart's build (sent to Marquez only)
+        assert len(seen["stand_in"].accepted) > len(seen["events"]) > 100
+    sent = {d["name"] for e in seen["events"] for d in [*e["inputs"], *e["outputs"]]
+            if d["namespace"] == namespace}
+    listed = get(seen["url"], f"namespaces/{quote(namespace, safe='')}/datasets?limit=1000")
+    assert {d["name"] for d in listed["datasets"]} == sent and len(sent) > 25
 
 
 def test_the_graph_reaches_every_source_and_stays_whole_after_a_blocked_batch_and_a_failed_mart(
@@ -189,12 +243,12 @@ def test_a_blocked_batch_and_a_warn_only_finding_both_make_the_audited_dataset_u
     """As the README chose: any failed assertion is UNHEALTHY; whether the batch was published
     is the extraction's run state (customers COMPLETED with quarantined rows, orders FAILED)."""
     orders = dataset(seen["url"], *_staged(seen, "src_order"))
-    assert orders["health"] == "UNHEALTHY"
+    assert health(orders) == "UNHEALTHY"
     failing = [a for a in orders["facets"]["dataQualityAssertions"]["assertions"]
                if not a["success"]]
     assert any(a.get("column") == "total_inc_tax" for a in failing)
     customers = dataset(seen["url"], *_staged(seen, "src_customer"))
-    assert customers["health"] == "UNHEALTHY"
+    assert health(customers) == "UNHEALTHY"
     failing = [a for a in customers["facets"]["dataQualityAssertions"]["assertions"]
                if not a["success"]]
     assert failing and {a["severity"] for a in failing} == {"warn"}  # it blocked nothing
