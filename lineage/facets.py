@@ -7,6 +7,7 @@ PII can travel in an event. Every facet names this platform as its producer.
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 from openlineage.client.facet_v2 import (
     data_quality_assertions_dataset as dqa,
@@ -76,8 +77,13 @@ def documentation(text: str) -> documentation_dataset.DocumentationDatasetFacet:
 
 def data_source(namespace: str, name: str = "") -> datasource_dataset.DatasourceDatasetFacet:
     """Named by its namespace, as OpenLineage's dbt integration names its sources. A bare
-    namespace (`file`) is no URI: the dataset's own `file://` URI stands in for it."""
+    namespace (`file`) is no URI: the dataset's own `file://` URI stands in for it.
+
+    The URI is percent-encoded (a space, a non-ASCII letter): Marquez stores it as its source's
+    `connection_url` only when `java.net.URI` can parse it, and fails the whole event with a
+    500 otherwise (OpenLineageDao.getUrlOrNull gives NULL to a NOT NULL column)."""
     uri = namespace if "://" in namespace else f"{namespace}://{name}"
+    uri = quote(uri, safe=":/?#[]@!$&'()*+,;=%~")
     return datasource_dataset.DatasourceDatasetFacet(name=namespace, uri=uri, producer=PRODUCER)
 
 

@@ -24,20 +24,22 @@ NAMESPACE = "commerce-governance"  # the namespace of every job this platform ru
 PRODUCER = "https://github.com/commerce-governance/platform/lineage"  # on every event and facet
 
 
-# Marquez's dataset namespace pattern (marquez.common.models.NamespaceName, 0.51.1): anything
-# else is refused with a 400, after part of the event was stored.
-_NAMESPACE_CHARACTER = re.compile(r"[a-zA-Z:;/0-9_\-.@+]")
+# The characters a dataset namespace may hold in Marquez (0.51.1) without being changed: its
+# pattern (marquez.common.models.NamespaceName) refuses others with a 400, after part of the
+# event was stored; and of those it takes, `;` and `=` are rewritten to `_` for the dataset's own
+# row (OpenLineageDao.formatNamespaceName), which then sits in a second, empty namespace.
+_NAMESPACE_CHARACTER = re.compile(r"[a-zA-Z:/0-9_\-.@]")
 
 
 def marquez_safe(namespace: str) -> str:
-    """`namespace` with every character Marquez refuses written as `=XX` per UTF-8 byte (and
-    `=` itself as `=3D`, so two paths never meet): `/data/my shop` -> `/data/my=20shop`.
+    """`namespace` with every other character written as `+XX` per UTF-8 byte (and `+` itself
+    as `+2B`, so two paths never meet): `/data/my shop` -> `/data/my+20shop`.
 
-    Quoted-printable rather than percent-encoding because `%` is refused too, while `=` is
-    allowed. Namespaces made only of allowed characters are unchanged."""
+    `+` because `%` is refused and `+` is kept as it is; namespaces made only of those
+    characters are unchanged."""
     return "".join(
         character if _NAMESPACE_CHARACTER.fullmatch(character)
-        else "".join(f"={byte:02X}" for byte in character.encode())
+        else "".join(f"+{byte:02X}" for byte in character.encode())
         for character in namespace)
 
 

@@ -8,7 +8,8 @@ wins where the page says less, and one measurement (a body that is no JSON gets 
   exception mapper, answering `{"code": 400, ...}`); 400 for a date-time, or a modelled facet's
   `_producer`/`_schemaURL`, it cannot parse; 422 (`{"errors": [...]}`) for an empty body and each
   missing `eventTime`, `producer`, `run.runId`, job or dataset `namespace`/`name`, or field a facet
-  Marquez models requires (LineageEvent.java); 400 for a dataset namespace outside its pattern.
+  Marquez models requires (LineageEvent.java); 400 for a dataset namespace outside its pattern;
+  500 for a `dataSource.uri` java.net.URI cannot parse (a space: measured on the real server).
 - Lenient as Marquez: any `run.runId`, `eventType` or job namespace (rewritten), a date-time
   without offset (UTC here), facets it does not model. The kind is the `schemaURL` tail.
 Accepted events are kept verbatim in `.accepted`, refusals as (status, reason) in `.rejected`, and
@@ -161,6 +162,13 @@ def check(event: Any) -> None:
     for where, dataset in _datasets(event, kind):
         if not NAMESPACE.match(str(dataset["namespace"])):
             raise Rejected(400, f"{where}.namespace {dataset['namespace']!r} is not a namespace")
+    for where, dataset in _datasets(event, kind):
+        # Stored as its source's NOT NULL connection_url, NULL when java.net.URI cannot parse
+        # it, even prefixed with http:// (OpenLineageDao.getUrlOrNull): the event fails, 500.
+        uri = _get(dataset, "facets.dataSource.uri")
+        if isinstance(uri, str) and URI_BAD.search(uri) and URI_BAD.search(f"http://{uri}"):
+            raise Rejected(500, f"{where}.facets.dataSource.uri {uri!r}: null value in column "
+                                '"connection_url" of relation "sources"')
 
 
 @dataclass
@@ -178,14 +186,20 @@ def _not_found(what: str) -> tuple[int, dict]:
 def _route(state: Marquez, method: str, parts: list[str], query: dict, body: bytes
            ) -> tuple[int, Any]:
     """(status, JSON) of one call, as Marquez answers it: POST lineage, GET lineage?nodeId=&depth=,
-    GET namespaces/{ns}/datasets[/{ds}], GET namespaces/{ns}/jobs[/{job}], GET jobs/runs/{id},
-    PUT tags/{tag}, POST namespaces/{ns}/datasets/{ds}[/fields/{field}]/tags/{tag}."""
+    GET namespaces, GET namespaces/{ns}/datasets[/{ds}], GET namespaces/{ns}/jobs[/{job}],
+    GET jobs/runs/{id}, PUT tags/{tag},
+    POST namespaces/{ns}/datasets/{ds}[/fields/{field}]/tags/{tag}."""
     store = state.store
     match method, parts:
         case "POST", ["lineage"]:
             return _ingest(state, body)
         case "GET", ["lineage"]:
             return _lineage(store, query)
+        case "GET", ["namespaces"]:  # `default` is made by Marquez's first migration
+            names = sorted(store.namespaces | {"default"})
+            return 200, {"namespaces": [{"name": name, "ownerName": "anonymous",
+                                         "description": None, "isHidden": False}
+                                        for name in names]}
         case "GET", ["namespaces", namespace, "datasets"]:
             found = [shown.dataset_json(d) for (ns, _), d in sorted(store.datasets.items())
                      if ns == namespace]

@@ -28,6 +28,7 @@ from lineage.naming import NAMESPACE, PRODUCER
 from resources.raw_zone import RawZone, TableRef
 from resources.transformer import manifest_path, transformer_project
 from tests.checks.test_audits import contract, records
+from tests.lineage import marquez_store
 from tests.lineage.spec import validate_event
 
 # Marquez 0.51.1's dataset namespace pattern (tests/lineage/reference/openlineage-marquez.md)
@@ -152,17 +153,21 @@ def test_raw_tables_are_named_as_openlineage_dbt_names_the_sources_dbt_reads(tmp
 
 def test_a_warehouse_path_marquez_would_refuse_still_gives_a_valid_distinct_namespace(tmp_path):
     """A space, `~` or a non-ASCII letter in the data folder would make every dataset namespace
-    invalid in Marquez (400); each such character is written as `=XX` per UTF-8 byte, and `=`
-    itself too, so two different folders never share a namespace."""
+    invalid in Marquez (400), and a `=` or `;` would be rewritten for the dataset's row (a second,
+    empty namespace); each such character is written as `+XX` per UTF-8 byte, and `+` itself
+    too, so two different folders never share a namespace and Marquez keeps each as it is."""
     pattern = re.compile(MARQUEZ_DATASET_NAMESPACE)
-    folders = [tmp_path / "my shop", tmp_path / "café~", tmp_path / "my=20shop", tmp_path / "plain"]
+    folders = [tmp_path / "my shop", tmp_path / "café~", tmp_path / "my+20shop",
+               tmp_path / "a=b;c", tmp_path / "plain"]
     namespaces = [naming.warehouse_table(f / "warehouse.duckdb", "raw", "t").namespace
                   for f in folders]
     assert all(pattern.fullmatch(ns) for ns in namespaces), namespaces
+    assert all(marquez_store.job_namespace(ns) == ns for ns in namespaces), namespaces
     assert len(set(namespaces)) == len(folders)
-    assert namespaces[0].endswith("/my=20shop/warehouse.duckdb")
-    assert namespaces[1].endswith("/caf=C3=A9=7E/warehouse.duckdb")
-    assert namespaces[3] == f"duckdb://{tmp_path / 'plain' / 'warehouse.duckdb'}"
+    assert namespaces[0].endswith("/my+20shop/warehouse.duckdb")
+    assert namespaces[1].endswith("/caf+C3+A9+7E/warehouse.duckdb")
+    assert namespaces[3].endswith("/a+3Db+3Bc/warehouse.duckdb")
+    assert namespaces[4] == f"duckdb://{tmp_path / 'plain' / 'warehouse.duckdb'}"
 
 
 def test_source_identities_never_carry_credentials():

@@ -118,6 +118,9 @@ ACCEPTED = [
     changed("eventType", delete=True), changed("eventType", "FINISHED"),
     changed("job.namespace", "not a namespace!"),  # rewritten, not refused
     changed("run.facets.errorMessage", {"message": "no _producer: a facet Marquez does not model"}),
+    # java.net.URI takes a non-ASCII letter and %-escapes as the source's connection URL
+    changed("inputs.0.facets.dataSource", facet("1-0-1/DatasourceDatasetFacet", name="file",
+                                                uri="file:///tmp/caf%C3%A9/../café/x")),
 ]
 REQUIRED = [  # each deleted: 422
     "eventTime", "producer", "run.runId", "job.name", "job.namespace", "inputs.0.name",
@@ -135,6 +138,9 @@ REFUSED = [  # (path, value, status)
     ("inputs.0.namespace", "db ns", 400), ("inputs.0.namespace", "file:///tmp/café", 400),
     ("outputs.0.namespace", "duckdb:///home/~me/x.duckdb", 400),
     ("run.facets", ["not", "an", "object"], 500),
+    # measured on the real server: NULL as the source's connection_url fails the whole event
+    ("inputs.0.facets.dataSource", facet("1-0-1/DatasourceDatasetFacet", name="file",
+                                         uri="file:///tmp/my shop/x"), 500),
 ]
 RAW = [(b"{not json", 500), (b"[1]", 500), (b"{}", 422), (b"", 422)]
 
@@ -173,8 +179,11 @@ def test_lenient_inputs_are_stored_as_marquez_rewrites_them():
         run = get(marquez, "jobs", "job", "my_ns_x_1___")["latestRun"]
         as_sent = call(marquez, "GET", f"/api/v1/namespaces/{segment('my ns;x=1 é~')}/jobs/job")
         assert get(marquez, "datasets", "t", "file;a=1")["name"] == "t"
+        listed = {n["name"] for n in call(marquez, "GET", "/api/v1/namespaces")[1]["namespaces"]}
     assert (run["id"], run["state"]) == ("fe08e1df-b8a8-3050-a744-f5850fa32d6c", "RUNNING")
     assert as_sent[0] == 404
+    # the dataset's own row is filed under the rewritten namespace too, as the real server did
+    assert listed == {"default", "my_ns_x_1___", "file;a=1", "file_a_1"}
 
 
 def test_the_run_state_follows_each_event_that_has_a_type():

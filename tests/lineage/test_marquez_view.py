@@ -15,6 +15,7 @@ the dbt CLI, the project's lineage resource over HTTP (events and the tag API).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import urllib.request
 import uuid
@@ -92,7 +93,7 @@ def seen(marquez, tmp_path_factory, wise_postgres):
         resources["lineage"] = lineage
         first = dg.materialize(list(asset_defs().assets), resources=resources,
                                instance=instance)
-        report_run(lineage.emitter(), instance, first.dagster_run)
+        own = [report_run(lineage.emitter(), instance, first.dagster_run)]
         store_hash = api.store_hash
     graph_after_success = upstream(url, *_mart(data_dir))
     with running_sandbox(sandbox_config([NEGATIVE_TOTALS])) as api:
@@ -102,34 +103,14 @@ def seen(marquez, tmp_path_factory, wise_postgres):
                                   if "src_order" in {k.path[-1] for k in a.keys}],
                                  resources=resources, instance=instance,
                                  selection=["src_order"], raise_on_error=False)
-        report_run(lineage.emitter(), instance, blocked.dagster_run)
+        own.append(report_run(lineage.emitter(), instance, blocked.dagster_run))
     failed_mart = _emit_a_failed_mart(url, first.dagster_run, data_dir / "warehouse.duckdb",
                                       tmp_path_factory)
     return {"url": url, "stand_in": stand_in, "data": data_dir, "first": first,
             "blocked": blocked, "store_hash": store_hash, "failed_mart": failed_mart,
-            "graph_after_success": graph_after_success,
+            "graph_after_success": graph_after_success, "runs_own_events": own,
+            "deliveries": _deliveries(instance, first.dagster_run, blocked.dagster_run),
             "events": [json.loads(line) for line in events_file.read_text().splitlines()]}
-
-
-# Where the real Marquez 0.51.1 (a jar built from its tag, 2026-12-02) still shows something
-# else than these tests ask; strict, so a fix is noticed. Not yet understood: issue 13.
-REAL_MARQUEZ_GAPS = {
-    "test_a_data_folder_with_a_space_and_accents_gives_namespaces_marquez_takes":
-        "the quarantine tables (outputs without a schema facet) are not in Marquez's list of "
-        "the warehouse namespace's datasets",
-    "test_the_graph_reaches_every_source_and_stays_whole_after_a_blocked_batch_and_a_failed_mart":
-        "the BigCommerce endpoint datasets (namespace http://127.0.0.1:<port>) are not in "
-        "Marquez's lineage graph of the mart",
-    "test_a_blocked_batch_and_a_warn_only_finding_both_make_the_audited_dataset_unhealthy":
-        "the staging folder dataset (namespace file, a name with a space and accents) is 404",
-}
-
-
-@pytest.fixture(autouse=True)
-def _real_marquez_gaps(request):
-    if "[real Marquez]" in request.node.name and request.node.originalname in REAL_MARQUEZ_GAPS:
-        request.node.add_marker(pytest.mark.xfail(
-            reason=REAL_MARQUEZ_GAPS[request.node.originalname], strict=True))
 
 
 def health(shown: dict) -> str | None:
@@ -143,6 +124,13 @@ def health(shown: dict) -> str | None:
 def _mart(data_dir: Path) -> tuple[str, str]:
     mart = warehouse_table(data_dir / "warehouse.duckdb", "analytics", MART)
     return mart.namespace, mart.name
+
+
+def _deliveries(instance: dg.DagsterInstance, *runs: dg.DagsterRun) -> list[tuple[int, int]]:
+    """(sent, failed) of each step's lineage, as its log says ("lineage: 2 sent, 0 failed")."""
+    said = [entry.user_message for run in runs for entry in instance.all_logs(run.run_id)]
+    return [(int(sent), int(failed)) for line in said
+            for sent, failed in re.findall(r"lineage: (\d+) sent, (\d+) failed", line)]
 
 
 def _emit_a_failed_mart(url: str, run: dg.DagsterRun, warehouse: Path,
@@ -173,10 +161,19 @@ def _staged(seen: dict, asset: str) -> tuple[str, str]:
 
 
 def test_a_data_folder_with_a_space_and_accents_gives_namespaces_marquez_takes(seen):
-    """Every event of the three runs was taken (none refused for its namespace), and the
-    warehouse's namespace spells the folder's space and accents as =XX."""
+    """Every event of the three runs was taken: no step logged a failed delivery (the staging
+    folder's source URI once made Marquez answer 500 to every extraction event). The
+    warehouse's namespace spells the folder's space and accents as +XX, which Marquez keeps
+    as it is: its namespace list holds only the namespaces the events name."""
     namespace, _ = _mart(seen["data"])
-    assert "=20" in namespace and "donn=C3=A9es=20du=20shop" in namespace
+    assert "+20" in namespace and "donn+C3+A9es+20du+20shop" in namespace
+    deliveries = seen["deliveries"]
+    assert len(deliveries) > 9 and all(failed == 0 for _, failed in deliveries), deliveries
+    assert seen["runs_own_events"] == [2, 2] and seen["failed_mart"] > 0
+    named = {NAMESPACE, "default"} | {d["namespace"] for e in seen["events"]
+                                      for d in [*e["inputs"], *e["outputs"]]}
+    listed = get(seen["url"], "namespaces?limit=100")["namespaces"]
+    assert {n["name"] for n in listed} <= named
     if seen["stand_in"] is not None:
         assert seen["stand_in"].rejected == []
         # the file's events, then the failed mart's build (sent to Marquez only)
