@@ -68,6 +68,25 @@ def upstream(url: str, namespace: str, name: str) -> set[str]:
     return found
 
 
+def column_upstream(url: str, namespace: str, name: str, column: str) -> set[tuple[str, str]]:
+    """(dataset, field) of every field Marquez's column lineage leads `column` back to. A
+    field's `outEdges` go to the fields computed from it (its own `inEdges` name only itself)."""
+    start = f"datasetField:{namespace}:{name}:{column}"
+    graph = get(url, f"column-lineage?nodeId={quote(start, safe='')}&depth=20")["graph"]
+    into: dict[str, list[str]] = {}
+    for node in graph:
+        for edge in node["outEdges"]:
+            into.setdefault(edge["destination"], []).append(node["id"])
+    found, todo = set(), [start]
+    while todo:
+        for origin in into.get(todo.pop(), []):
+            if origin not in found:
+                found.add(origin)
+                todo.append(origin)
+    prefix = f"datasetField:{namespace}:"
+    return {tuple(node[len(prefix):].rsplit(":", 1)) for node in found if node.startswith(prefix)}
+
+
 @pytest.fixture(scope="module", params=["stand-in", "real Marquez"])
 def marquez(request):
     """(URL, the stand-in or None): the same questions to the stand-in and to the real Marquez
@@ -266,3 +285,19 @@ def test_the_dagster_run_is_the_parent_job_with_its_own_start_and_complete(seen)
     children = [job for job in jobs if job.get("parentJobName") == first.job_name]
     assert len(children) > 20
     assert all(job["name"].startswith(f"{first.job_name}.") for job in children)
+
+
+def test_column_lineage_of_line_total_krw_reaches_the_raw_columns_it_is_computed_from(seen):
+    """Marquez's own column lineage, from the mart's KRW line total back through the models to
+    the raw zone's columns (the same four the events' facets name: test_dbt_lineage.py)."""
+    if seen["stand_in"] is not None:
+        pytest.skip("the stand-in does not serve /api/v1/column-lineage; the real Marquez does")
+    namespace, mart = _mart(seen["data"])
+    reached = column_upstream(seen["url"], namespace, mart, "line_total_krw")
+    raw = {(name.split(".", 1)[1], column) for name, column in reached
+           if ".raw_bigcommerce." in name}
+    assert raw == {("raw_bigcommerce.order_products", "total_ex_tax"),
+                   ("raw_bigcommerce.orders", "default_currency_code"),
+                   ("raw_bigcommerce.orders", "store_default_currency_code"),
+                   ("raw_bigcommerce.orders", "store_default_to_transactional_exchange_rate")}
+    assert ("warehouse.analytics.fct_order_item", "line_total") in reached
