@@ -243,15 +243,5 @@ def emit_dbt_run(emitter: LineageEmitter, project_dir: Path, profiles_dir: Path,
                     str(error).splitlines()[0][:200] if str(error) else "")
         emitter.failed += 1  # the step runs one thread: no lock needed to count this
         return 0
-    sent = streak = 0
-    for position, event in enumerate(events):
-        if emitter.emit(event):
-            sent, streak = sent + 1, 0
-            continue
-        streak += 1
-        if streak == GIVE_UP_AFTER:  # a build has hundreds of events: do not wait on each
-            emitter.failed += len(events) - position - 1
-            LOG.warning("lineage: %d dbt events in a row not delivered; %d more not tried",
-                        streak, len(events) - position - 1)
-            break
-    return sent
+    # a build has hundreds of events: a lane stops after a few failures rather than wait on each
+    return emitter.emit_all(events, give_up_after=GIVE_UP_AFTER)

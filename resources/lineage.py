@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +74,38 @@ class LineageEmitter:
             self.tagger.tag_event(event)  # never raises; counts its own failures
         return True
 
+    def emit_all(self, events: Sequence[RunEvent], *, give_up_after: int = 0) -> int:
+        """Emit `events`, up to `LANES` jobs' side by side and each job's in the order given;
+        how many were delivered. Never raises. A lane that fails `give_up_after` events in a
+        row (0: never) stops trying and counts the rest of its events as failed.
+
+        Marquez takes 60-120 ms to store one event (a JVM and its PostgreSQL, measured on two
+        cores), so a dbt build's hundred-odd events sent one after another cost the step
+        about 10 s; side by side, 4 lanes took 6 s. One job's events share a lane because
+        their order is what Marquez keeps (a run's START before its COMPLETE, the newest run
+        as the job's current version)."""
+        lanes = _lanes(events, LANES)
+        if len(lanes) <= 1:
+            return sum(self._emit_in_order(lane, give_up_after) for lane in lanes)
+        with ThreadPoolExecutor(max_workers=len(lanes), thread_name_prefix="lineage") as pool:
+            return sum(pool.map(lambda lane: self._emit_in_order(lane, give_up_after), lanes))
+
+    def _emit_in_order(self, events: list[RunEvent], give_up_after: int) -> int:
+        sent = streak = 0
+        for position, event in enumerate(events):
+            if self.emit(event):
+                sent, streak = sent + 1, 0
+                continue
+            streak += 1
+            if streak == give_up_after:  # a build has hundreds of events: do not wait on each
+                left = len(events) - position - 1
+                with self._lock:
+                    self.failed += left
+                LOG.warning("lineage: %d events in a row not delivered; %d more not tried",
+                            streak, left)
+                break
+        return sent
+
     def summary(self) -> str:
         """For the run log: "lineage: 2 sent, 0 failed" (and the Marquez tags, if any)."""
         text = f"lineage: {self.sent} sent, {self.failed} failed"
@@ -80,6 +114,22 @@ class LineageEmitter:
         return text
 
 
+def _lanes(events: Sequence[RunEvent], count: int) -> list[list[RunEvent]]:
+    """`events` dealt into at most `count` lists, each job's (namespace, name) into one, jobs
+    round-robin in the order they first appear."""
+    lane_of: dict[tuple[str, str], int] = {}
+    lanes: list[list[RunEvent]] = []
+    for event in events:
+        job = (event.job.namespace, event.job.name)
+        if job not in lane_of:
+            lane_of[job] = len(lane_of) % count
+            if lane_of[job] == len(lanes):
+                lanes.append([])
+        lanes[lane_of[job]].append(event)
+    return lanes
+
+
+LANES = 4  # events sent at once by `emit_all`
 ENDPOINT = "api/v1/lineage"  # Marquez's ingest path
 # The client's default is 5 retries with backoff (~9 s per event when the endpoint is down).
 # One immediate retry of a refused or dropped connection is enough for a blip; a read timeout
@@ -182,4 +232,5 @@ class LineageResource(dg.ConfigurableResource):
             return LineageEmitter(None, failed=1)
 
 
-__all__ = ["ENDPOINT", "HTTP_RETRY", "LineageDeliveryError", "LineageEmitter", "LineageResource"]
+__all__ = ["ENDPOINT", "HTTP_RETRY", "LANES", "LineageDeliveryError", "LineageEmitter",
+           "LineageResource"]

@@ -16,6 +16,7 @@ few timeouts, not one per field.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,8 +63,13 @@ class MarquezTagger:
     _streak: int = 0
     _done: set[tuple[str, ...]] = field(default_factory=set, repr=False)
     _session: requests.Session = field(default_factory=requests.Session, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def tag_event(self, event: Any) -> None:
+        with self._lock:  # events arrive from several lanes (LineageEmitter.emit_all)
+            self._tag(event)
+
+    def _tag(self, event: Any) -> None:
         for namespace, dataset, column, tag in field_tags(event):
             if ("tag", tag) not in self._done and self._call(
                     "PUT", f"tags/{_segment(tag)}", json={

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 import time
 from datetime import UTC, datetime
 
@@ -17,15 +18,41 @@ from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
 from openlineage.client.uuid import generate_new_uuid
 
 from lineage.naming import NAMESPACE, PRODUCER
-from resources.lineage import HTTP_RETRY, LineageResource
+from resources.lineage import HTTP_RETRY, LANES, LineageEmitter, LineageResource
 from tests.lineage.marquez import running_marquez
 from tests.lineage.spec import validate_event
 
 
-def event(name: str = "probe") -> RunEvent:
-    return RunEvent(eventType=RunState.START, eventTime=datetime.now(UTC).isoformat(),
-                    run=Run(runId=str(generate_new_uuid())),
+def event(name: str = "probe", state: RunState = RunState.START, run_id: str | None = None
+          ) -> RunEvent:
+    return RunEvent(eventType=state, eventTime=datetime.now(UTC).isoformat(),
+                    run=Run(runId=run_id or str(generate_new_uuid())),
                     job=Job(namespace=NAMESPACE, name=name), producer=PRODUCER)
+
+
+def job_runs(jobs: int) -> list[RunEvent]:
+    """START then COMPLETE of one run of each of `jobs` jobs, all STARTs first."""
+    runs = [(f"job{n}", str(generate_new_uuid())) for n in range(jobs)]
+    return ([event(name, RunState.START, run) for name, run in runs]
+            + [event(name, RunState.COMPLETE, run) for name, run in runs])
+
+
+class _Slow:
+    """A client that takes 50 ms an event, as Marquez does, and records what overlapped."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, str]] = []
+        self.in_flight = self.most_in_flight = 0
+        self._lock = threading.Lock()
+
+    def emit(self, sent: RunEvent) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        time.sleep(0.05)
+        with self._lock:
+            self.in_flight -= 1
+            self.received.append((sent.job.name, sent.eventType.value))
 
 
 def closed_port() -> int:
@@ -190,3 +217,24 @@ def test_a_tag_api_that_keeps_failing_is_given_up_after_a_few_calls():
         server.server_close()
     assert len(calls) == GIVE_UP_AFTER and calls[0] == ("PUT", "/api/v1/tags/pii%3Aemail")
     assert (tagger.tagged, tagger.failed) == (0, len(columns))  # one PUT tried per field
+
+
+def test_emit_all_sends_jobs_side_by_side_and_each_jobs_events_in_order():
+    """Up to LANES at once; a job's COMPLETE never overtakes its START."""
+    client = _Slow()
+    emitter = LineageEmitter(client)
+    assert emitter.emit_all(job_runs(10)) == 20
+    assert client.most_in_flight == LANES and (emitter.sent, emitter.failed) == (20, 0)
+    for n in range(10):
+        states = [state for job, state in client.received if job == f"job{n}"]
+        assert states == ["START", "COMPLETE"]
+
+
+def test_emit_all_over_http_lands_every_event_in_marquez_and_the_file(tmp_path):
+    path = tmp_path / "events.jsonl"
+    with running_marquez() as marquez:
+        emitter = LineageResource(file_path=str(path), url=marquez.url).emitter()
+        assert emitter.emit_all(job_runs(6)) == 12
+    assert marquez.rejected == [] and len(marquez.accepted) == 12
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert sorted(map(json.dumps, lines)) == sorted(map(json.dumps, marquez.accepted))
