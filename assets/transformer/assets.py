@@ -22,6 +22,7 @@ from pydantic import Field
 from assets.transformer.results import column_types, enriched, read_after_build
 from assets.transformer.translator import GovernanceTranslator
 from lineage.dbt import emit_dbt_run
+from resources.bigquery.raw_zone import BigQueryRawZone
 from resources.lineage import LineageResource
 from resources.raw_zone import RawZoneResource, warehouse_lock
 from resources.transformer import check_profile, dbt_target, manifest_path, target_type
@@ -72,6 +73,25 @@ def emit_transformer_lineage(
     context.log.info(f"dbt {emitter.summary()}")
 
 
+def _read_after_build(context: dg.AssetExecutionContext, raw_zone: RawZoneResource, adapter: str,
+                      manifest: dict[str, Any], events: list[Any],
+                      translator: GovernanceTranslator) -> tuple[dict, dict]:
+    """Row counts, failed tests' samples and column types, from the warehouse dbt built in."""
+    zone = raw_zone.zone()
+    if adapter == "duckdb":
+        warehouse = Path(raw_zone.warehouse)
+        return (read_after_build(warehouse, manifest, events, zone.paths, translator,
+                                 context.log, True), column_types(warehouse))
+    if isinstance(zone, BigQueryRawZone):
+        from assets.transformer import bigquery_results
+
+        return bigquery_results.read_after_build(zone.bigquery.warehouse, manifest, events,
+                                                 context.log)
+    context.log.warning(f"dbt built on {adapter} while the raw zone is not BigQuery: no row "
+                        "counts, failing samples or column types are read")
+    return {}, {}
+
+
 def build_transformer_assets(
     project: DbtProject, translator: GovernanceTranslator
 ) -> dg.AssetsDefinition:
@@ -105,19 +125,12 @@ def build_transformer_assets(
             # (fct_point_transaction -> dim_customer), which fail on an empty warehouse. The
             # full build (etl_pipeline, daily) still runs every test.
             args += ["--indirect-selection", "cautious"]
-        if adapter != "duckdb":
-            context.log.info(f"dbt target {target} builds on {adapter}: failed tests' stored "
-                             "rows stay in its audit dataset; the checks show no sample and "
-                             "the models no row counts")
         with warehouse_lock(warehouse):
             invocation = dbt.cli(args, context=context, raise_on_error=False)
             # Held back until dbt exits: only then can the warehouse be read for row counts.
             events = list(invocation.stream())
-            # Counts and stored failures are read from the DuckDB file; on BigQuery there is
-            # no such file to read.
-            extra = read_after_build(warehouse, manifest, events, raw_zone.zone().paths,
-                                     translator, context.log, True) if adapter == "duckdb" else {}
-            types = column_types(warehouse) if adapter == "duckdb" else {}
+            extra, types = _read_after_build(context, raw_zone, adapter, manifest, events,
+                                             translator)
         emit_transformer_lineage(context, lineage, project, target, invocation.target_path,
                                  types)
         for event in events:

@@ -29,7 +29,7 @@ def unique_id(event: Any) -> str | None:
     return getattr(value, "value", value)
 
 
-def _failed_tests(events: Iterable[Any]) -> list[str]:
+def failed_tests(events: Iterable[Any]) -> list[str]:
     return [i for e in events if isinstance(e, dg.AssetCheckResult) and not e.passed
             and (i := unique_id(e))]
 
@@ -59,7 +59,7 @@ def read_after_build(warehouse: Path, manifest: Mapping[str, Any], events: list[
     connection = duckdb.connect(str(warehouse), read_only=True)
     try:
         extra = model_metadata(connection, manifest, filter(None, built))
-        for test_id in _failed_tests(events) if stored_failures_here else []:
+        for test_id in failed_tests(events) if stored_failures_here else []:
             node = manifest["nodes"][test_id]
             extra[test_id] = failure_metadata(connection, manifest, node, paths, translator, log)
     finally:

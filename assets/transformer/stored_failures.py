@@ -88,21 +88,14 @@ def _sample(described: list[tuple], rows: list[tuple], classes: Mapping[str, str
     return dg.MetadataValue.table(records=records, schema=dg.TableSchema(columns=columns))
 
 
-def stored_failures(connection: duckdb.DuckDBPyConnection, manifest: Mapping[str, Any],
-                    node: Mapping[str, Any]) -> dict[str, Any]:
-    """The check's failure metadata: how many rows failed, a masked sample, where all are.
-    Empty when dbt stored nothing (the test could not run)."""
-    relation = model_relation(node)
-    try:
-        (total,) = connection.execute(f"SELECT count(*) FROM {relation}").fetchone()
-    except duckdb.CatalogException:
-        return {}
-    cursor = connection.execute(f"SELECT * FROM {relation} LIMIT {SAMPLE_ROWS}")
-    described = [(name, kind) for name, kind, *_ in cursor.description]
-    sample = _sample(described, cursor.fetchall(), column_classes(manifest, node), node)
+def failure_metadata(total: int, described: list[tuple], rows: list[tuple],
+                     manifest: Mapping[str, Any], node: Mapping[str, Any],
+                     relation: str) -> dict[str, Any]:
+    """The check's failure metadata from a stored table's `total` count, its columns
+    (name, type) and first rows: how many rows failed, a masked sample, where all are."""
     metadata: dict[str, Any] = {
         "rows_failing": total,
-        "failing_sample": sample,
+        "failing_sample": _sample(described, rows, column_classes(manifest, node), node),
         "stored_failures": dg.MetadataValue.text(f"SELECT * FROM {relation}"),
     }
     if total > SAMPLE_ROWS:
@@ -110,3 +103,17 @@ def stored_failures(connection: duckdb.DuckDBPyConnection, manifest: Mapping[str
             f"{SAMPLE_ROWS} of {total} failing rows shown, {total - SAMPLE_ROWS} left out: "
             f"all are in {relation}")
     return metadata
+
+
+def stored_failures(connection: duckdb.DuckDBPyConnection, manifest: Mapping[str, Any],
+                    node: Mapping[str, Any]) -> dict[str, Any]:
+    """`failure_metadata` of a test's rows stored in the DuckDB warehouse. Empty when dbt
+    stored nothing (the test could not run)."""
+    relation = model_relation(node)
+    try:
+        (total,) = connection.execute(f"SELECT count(*) FROM {relation}").fetchone()
+    except duckdb.CatalogException:
+        return {}
+    cursor = connection.execute(f"SELECT * FROM {relation} LIMIT {SAMPLE_ROWS}")
+    described = [(name, kind) for name, kind, *_ in cursor.description]
+    return failure_metadata(total, described, cursor.fetchall(), manifest, node, relation)

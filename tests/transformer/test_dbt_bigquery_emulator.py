@@ -23,6 +23,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from assets.transformer import bigquery_results
+from checks.masking import mask
 from resources.bigquery import BigQuerySettings, BigQueryZone
 from resources.postgres import PostgresResource
 from resources.raw_zone import RawZone
@@ -86,9 +88,11 @@ def fill(local: RawZone, bigquery: BigQueryZone, data: Dataset, wise_postgres) -
                       (r for chunk in source.stream_table(table) for r in chunk))
 
 
-def dbt(folder: Path, target: str, env: dict[str, str], *args: str) -> tuple[float, dict]:
+def dbt(folder: Path, target: str, env: dict[str, str], *args: str, succeed: bool = True
+        ) -> tuple[float, dict]:
     """Run dbt on `target` with its own target and log folders (the shared manifest in
-    transformer/target is left alone); returns the wall time and run_results.json."""
+    transformer/target is left alone); returns the wall time and run_results.json. dbt must
+    succeed, or with `succeed=False` fail."""
     out = folder / f"dbt-{target}"
     started = time.monotonic()
     done = subprocess.run(
@@ -97,7 +101,8 @@ def dbt(folder: Path, target: str, env: dict[str, str], *args: str) -> tuple[flo
          "--log-path", str(out / "logs")],
         env=env, capture_output=True, text=True, cwd=TRANSFORMER_DIR)
     seconds = time.monotonic() - started
-    assert done.returncode == 0, f"dbt {' '.join(args)} --target {target}:\n{done.stdout[-6000:]}"
+    assert (done.returncode == 0) == succeed, \
+        f"dbt {' '.join(args)} --target {target}:\n{done.stdout[-6000:]}"
     return seconds, json.loads((out / "target" / "run_results.json").read_text())
 
 
@@ -146,6 +151,7 @@ def builds(tmp_path_factory, wise_postgres):
         incremental = sorted(m for m, kind in models.items() if kind == "incremental")
         again_s, again = dbt(folder, "prod", bq_env, "run", "--select", *incremental)
         yield {"data": data, "zone": zone, "warehouse": folder / "warehouse.duckdb",
+               "folder": folder, "env": bq_env,
                "models": models, "duckdb": duck, "emulator": bq,
                "built": built, "incremental": incremental,
                "again": again, "again_rows": read_models(
@@ -269,3 +275,42 @@ def test_an_incremental_run_merges_into_the_facts_without_changing_them(builds):
     assert len(builds["again"]["results"]) == len(builds["incremental"]) == 3
     for model, (local, emulated) in builds["again_rows"].items():
         assert emulated == local == builds["built"][model][0], model
+
+
+def test_the_build_is_read_back_from_bigquery_as_from_duckdb(builds):
+    """Row counts and columns of the built tables from BigQuery's table metadata (no query),
+    every model's and source's column types for lineage, and a failed test's rows, stored by
+    dbt in `analytics_audit`, counted and shown masked. Last in this module: it nulls one
+    customer's id on the emulator to make `not_null_dim_customer_customer_id` fail there."""
+    zone, folder = builds["zone"], builds["folder"]
+    warehouse, project = zone.warehouse, zone.names.project
+    manifest = json.loads((folder / "dbt-prod" / "target" / "manifest.json").read_text())
+    tables = {uid: node for uid, node in manifest["nodes"].items()
+              if node["resource_type"] == "model" and builds["models"][node["name"]] == "table"}
+    found = bigquery_results.model_metadata(warehouse, manifest, tables)
+    for uid, node in tables.items():
+        assert found[uid]["dagster/row_count"] == len(builds["built"][node["name"]][1]), uid
+    dim = found["model.commerce_governance.dim_customer"]["dagster/column_schema"]
+    assert {"customer_id", "email"} <= {column.name for column in dim.columns}
+
+    types = bigquery_results.column_types(warehouse, manifest)
+    assert types[("analytics", "dim_customer")]["customer_id"] in ("INTEGER", "INT64")
+    assert types[("raw_bigcommerce", "orders")]["record"] == "STRING"
+    assert len(types) == len([n for kind in ("nodes", "sources") for n in manifest[kind].values()
+                              if n["resource_type"] in ("model", "source")])
+
+    dim_customer = f"`{project}.analytics.dim_customer`"
+    ((victim, email),) = warehouse.query(
+        f"SELECT customer_id, email FROM {dim_customer} ORDER BY customer_id LIMIT 1", "victim")
+    warehouse.query(f"UPDATE {dim_customer} SET customer_id = NULL "
+                    f"WHERE customer_id = {victim}", "breaking a row")
+    test = "not_null_dim_customer_customer_id"
+    dbt(folder, "prod", builds["env"], "test", "--select", test, succeed=False)
+    node = manifest["nodes"][f"test.commerce_governance.{test}"]
+    failed = bigquery_results.stored_failures(warehouse, manifest, node)
+    assert failed["rows_failing"] == 1
+    assert failed["stored_failures"].text == (
+        f"SELECT * FROM `{project}.{node['schema']}.{node['alias']}`")
+    (shown,) = failed["failing_sample"].records
+    assert shown.data["customer_id"] == "null"  # documented, not PII: shown as it is
+    assert shown.data["email"] == mask(email, "email") != email  # PII: only its shape

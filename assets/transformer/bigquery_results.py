@@ -1,0 +1,99 @@
+"""What a `dbt build` on BigQuery adds to its Dagster events, as `results` does on DuckDB.
+
+Built models get their columns and types from the table's metadata (no query, nothing scanned)
+and their row counts where BigQuery keeps one (a table's; a view's would cost a scan). A failed
+test's stored rows (`store_failures`: `<project>.analytics_audit.<test alias>`) are counted and
+sampled, masked as on DuckDB (`stored_failures.failure_metadata`): two small queries per failed
+test, none when every test passes. Lineage gets every model's and source's column types from
+the same metadata, since Marquez stores an untyped field anew at every event (`results.
+column_types`). Tracing failing rows to the quarantine (`upstream`) reads DuckDB's views of the
+local raw zone, and is not done here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import dagster as dg
+
+from assets.transformer.results import failed_tests, unique_id
+from assets.transformer.stored_failures import SAMPLE_ROWS, failure_metadata
+from resources.bigquery.errors import BigQueryError
+from resources.bigquery.warehouse import Warehouse
+
+Extra = dict[str, dict[str, Any]]
+ColumnTypes = dict[tuple[str, str], dict[str, str]]
+
+
+def read_after_build(warehouse: Warehouse, manifest: Mapping[str, Any], events: list[Any],
+                     log: dg.DagsterLogManager) -> tuple[Extra, ColumnTypes]:
+    """(extra metadata per unique id, column types for lineage). BigQuery failing here costs
+    the metadata, never the step: dbt has built and tested already."""
+    try:
+        built = filter(None, (unique_id(e) for e in events if isinstance(e, dg.Output)))
+        extra = model_metadata(warehouse, manifest, built)
+        for test_id in failed_tests(events):
+            extra[test_id] = stored_failures(warehouse, manifest, manifest["nodes"][test_id])
+        return extra, column_types(warehouse, manifest)
+    except BigQueryError as error:
+        log.warning(f"the build's row counts, failing samples and column types were not read "
+                    f"from BigQuery: {error}")
+        return {}, {}
+
+
+def table_id(warehouse: Warehouse, node: Mapping[str, Any]) -> str:
+    """`project.dataset.table` of a model, test or source node, in this run's project."""
+    name = node.get("alias") or node.get("identifier") or node["name"]
+    return f"{warehouse.settings.project}.{node['schema']}.{name}"
+
+
+def model_metadata(warehouse: Warehouse, manifest: Mapping[str, Any],
+                   unique_ids: Iterable[str]) -> Extra:
+    """`dagster/column_schema` (and `dagster/row_count` for tables) per built model."""
+    found: dict[str, dict[str, Any]] = {}
+    for node_id in unique_ids:
+        node = manifest["nodes"].get(node_id)
+        if node is None or node["resource_type"] != "model":
+            continue
+        table = warehouse.table(table_id(warehouse, node))
+        if table is None:
+            continue
+        documented = node.get("columns", {})
+        columns = [dg.TableColumn(field.name, field.field_type,
+                                  description=documented.get(field.name, {}).get("description")
+                                  or None)
+                   for field in table.schema]
+        found[node_id] = {"dagster/column_schema": dg.TableSchema(columns=columns)}
+        if table.table_type == "TABLE" and table.num_rows is not None:
+            found[node_id]["dagster/row_count"] = int(table.num_rows)
+    return found
+
+
+def stored_failures(warehouse: Warehouse, manifest: Mapping[str, Any],
+                    node: Mapping[str, Any]) -> dict[str, Any]:
+    """`failure_metadata` of a failed test's stored rows; empty when dbt stored none."""
+    relation = table_id(warehouse, node)
+    table = warehouse.table(relation)
+    if table is None:
+        return {}
+    quoted = f"`{relation}`"
+    ((total,),) = warehouse.query(f"SELECT COUNT(*) FROM {quoted}", f"counting {relation}")
+    rows = warehouse.query(f"SELECT * FROM {quoted} LIMIT {SAMPLE_ROWS}",
+                           f"sampling {relation}")
+    described = [(field.name, field.field_type) for field in table.schema]
+    return failure_metadata(int(total), described, rows, manifest, node, quoted)
+
+
+def column_types(warehouse: Warehouse, manifest: Mapping[str, Any]) -> ColumnTypes:
+    """Every model's and source's column types, by (dataset, table), from table metadata."""
+    found: dict[tuple[str, str], dict[str, str]] = {}
+    nodes = [*manifest.get("nodes", {}).values(), *manifest.get("sources", {}).values()]
+    for node in nodes:
+        if node["resource_type"] not in ("model", "source"):
+            continue
+        table = warehouse.table(table_id(warehouse, node))
+        if table is not None:
+            found[(node["schema"], table.table_id)] = {
+                field.name: field.field_type for field in table.schema}
+    return found
