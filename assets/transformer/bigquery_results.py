@@ -1,7 +1,8 @@
 """What a `dbt build` on BigQuery adds to its Dagster events, as `results` does on DuckDB.
 
 Built models get their columns and types from the table's metadata (no query, nothing scanned)
-and their row counts where BigQuery keeps one (a table's; a view's would cost a scan). A failed
+and tables their row counts (one COUNT(*) job for all, answered from metadata; a view's count
+would cost a scan, so views get none). A failed
 test's stored rows (`store_failures`: `<project>.analytics_audit.<test alias>`) are counted and
 sampled, masked as on DuckDB (`stored_failures.failure_metadata`): two small queries per failed
 test, none when every test passes. Lineage gets every model's and source's column types from
@@ -51,7 +52,8 @@ def table_id(warehouse: Warehouse, node: Mapping[str, Any]) -> str:
 def model_metadata(warehouse: Warehouse, manifest: Mapping[str, Any],
                    unique_ids: Iterable[str]) -> Extra:
     """`dagster/column_schema` (and `dagster/row_count` for tables) per built model."""
-    found: dict[str, dict[str, Any]] = {}
+    found: Extra = {}
+    tables: dict[str, str] = {}  # unique id -> relation, for the tables' row counts
     for node_id in unique_ids:
         node = manifest["nodes"].get(node_id)
         if node is None or node["resource_type"] != "model":
@@ -65,8 +67,17 @@ def model_metadata(warehouse: Warehouse, manifest: Mapping[str, Any],
                                   or None)
                    for field in table.schema]
         found[node_id] = {"dagster/column_schema": dg.TableSchema(columns=columns)}
-        if table.table_type == "TABLE" and table.num_rows is not None:
-            found[node_id]["dagster/row_count"] = int(table.num_rows)
+        if table.table_type == "TABLE":
+            tables[node_id] = f"`{table_id(warehouse, node)}`"
+    if tables:
+        # One job for every table's count: BigQuery answers COUNT(*) of a whole table from its
+        # metadata (0 bytes billed); the table's own `num_rows` would do as much, but the
+        # emulator leaves it 0 for a table made by CREATE TABLE AS SELECT.
+        counts = warehouse.query(" UNION ALL ".join(
+            f"SELECT '{node_id}', COUNT(*) FROM {relation}"
+            for node_id, relation in tables.items()), "counting the built tables")
+        for node_id, rows in counts:
+            found[node_id]["dagster/row_count"] = int(rows)
     return found
 
 

@@ -306,7 +306,8 @@ def test_the_build_is_read_back_from_bigquery_as_from_duckdb(builds):
                     f"WHERE customer_id = {victim}", "breaking a row")
     test = "not_null_dim_customer_customer_id"
     dbt(folder, "prod", builds["env"], "test", "--select", test, succeed=False)
-    node = manifest["nodes"][f"test.commerce_governance.{test}"]
+    (node,) = [n for n in manifest["nodes"].values()
+               if n["resource_type"] == "test" and n["name"] == test]
     failed = bigquery_results.stored_failures(warehouse, manifest, node)
     assert failed["rows_failing"] == 1
     assert failed["stored_failures"].text == (
