@@ -12,7 +12,8 @@ published as contract columns next to it (named after the field: see
 `resources/raw_zone/views.py`), and those columns carry the PII classes. A read of `record`
 at `$.key...` is therefore pointed at the column named after its top-level key
 (`$.billing_address.city` comes from `billing_address`), else after its leaf, when the model's
-sources publish one. An element of an unnested array is pointed at the array's column. The
+sources publish one; so is an element of the list a staging model reads all its paths into
+at once (`record_fields[3]`). An element of an unnested array is pointed at the array's column. The
 rewritten SQL is for lineage only, never run.
 """
 
@@ -23,7 +24,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlglot
-from sqlglot import exp
+from sqlglot import exp, jsonpath
 from sqlglot.optimizer.qualify import qualify
 
 LOG = logging.getLogger("commerce_governance.lineage")
@@ -52,6 +53,32 @@ def _point_json_reads_at_columns(tree: exp.Expression, columns: set[str]) -> Non
             continue
         if isinstance(path, exp.JSONPath) and (field := _json_field(path, columns)):
             read.replace(exp.column(field, table=target.table or None))
+
+
+def _record_field_lists(tree: exp.Expression) -> dict[str, list[str]]:
+    """{alias: paths} of each `json_extract_string(record, ['$.a', ...]) AS alias`: a staging
+    model's one parse of its record (transformer/macros/cross_db/json.sql)."""
+    found = {}
+    for alias in tree.find_all(exp.Alias):
+        read = alias.this
+        if (isinstance(read, exp.JSONExtractScalar) and isinstance(read.this, exp.Column)
+                and read.this.name == RECORD and isinstance(read.expression, exp.Array)):
+            found[alias.alias] = [path.name for path in read.expression.expressions]
+    return found
+
+
+def _point_record_fields_at_columns(tree: exp.Expression, columns: set[str]) -> None:
+    # `record_fields[3]` is the third path of the list: pointed at the column that path reads
+    lists = _record_field_lists(tree)
+    for element in list(tree.find_all(exp.Bracket)):
+        target, index = element.this, element.expressions
+        if not (isinstance(target, exp.Column) and target.name in lists and len(index) == 1
+                and isinstance(index[0], exp.Literal) and not index[0].is_string):
+            continue
+        paths, position = lists[target.name], int(index[0].this)  # sqlglot counts from 0
+        if 0 <= position < len(paths) and (
+                field := _json_field(jsonpath.parse(paths[position]), columns)):
+            element.replace(exp.column(field, table=target.table or None))
 
 
 def _point_unnested_elements_at_arrays(tree: exp.Expression) -> None:
@@ -109,6 +136,7 @@ def lineage_sql(manifest: dict[str, Any], dialect: str | None) -> dict[str, str]
             parents = node.get("depends_on", {}).get("nodes", [])
             read = set().union(*(source_columns.get(p, set()) for p in parents))
             _point_json_reads_at_columns(tree, read - {RECORD})
+            _point_record_fields_at_columns(tree, read - {RECORD})
             _point_unnested_elements_at_arrays(tree)
             rewritten[compiled] = tree.sql(dialect=dialect)
             _put(schema, node, node["alias"], tree.named_selects or declared)
