@@ -77,7 +77,9 @@ def test_an_emitted_run_is_stored_as_marquez_shows_it(real_marquez, tmp_path):
 
     dataset = get(real_marquez, f"/api/v1/namespaces/{quote(target.namespace, safe='')}"
                                 f"/datasets/{quote(target.name, safe='')}")
-    assert [(field["name"], field["type"]) for field in dataset["fields"]] == COLUMNS
+    # in no set order: Marquez reads a version's fields without ORDER BY (DatasetFieldDao), and
+    # gave them in another order in 1 of 3 runs on 2026-12-03
+    assert sorted((field["name"], field["type"]) for field in dataset["fields"]) == sorted(COLUMNS)
 
     node = f"job:{NAMESPACE}:{job}"
     graph = get(real_marquez, f"/api/v1/lineage?nodeId={quote(node, safe='')}&depth=2")["graph"]
