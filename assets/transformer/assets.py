@@ -86,7 +86,7 @@ def _read_after_build(context: dg.AssetExecutionContext, raw_zone: RawZoneResour
         from assets.transformer import bigquery_results
 
         return bigquery_results.read_after_build(zone.bigquery.warehouse, manifest, events,
-                                                 context.log)
+                                                 translator.get_raw_tables(manifest), context.log)
     context.log.warning(f"dbt built on {adapter} while the raw zone is not BigQuery: no row "
                         "counts, failing samples or column types are read")
     return {}, {}

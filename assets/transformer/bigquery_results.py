@@ -7,8 +7,9 @@ test's stored rows (`store_failures`: `<project>.analytics_audit.<test alias>`) 
 sampled, masked as on DuckDB (`stored_failures.failure_metadata`): two small queries per failed
 test, none when every test passes. Lineage gets every model's and source's column types from
 the same metadata, since Marquez stores an untyped field anew at every event (`results.
-column_types`). Tracing failing rows to the quarantine (`upstream`) reads DuckDB's views of the
-local raw zone, and is not done here.
+column_types`). A failed test's rows are traced to the quarantined and held rows of the raw
+tables it reads (`upstream.trace`) in the `quarantine` dataset's tables: a query per id-like
+column and key, only when a test failed and its tables hold something.
 """
 
 from __future__ import annotations
@@ -20,22 +21,32 @@ import dagster as dg
 
 from assets.transformer.results import failed_tests, unique_id
 from assets.transformer.stored_failures import SAMPLE_ROWS, failure_metadata
+from assets.transformer.upstream import MAX_TRACED_VALUES, UpstreamKey, trace, upstream_tables
 from resources.bigquery.errors import BigQueryError
+from resources.bigquery.settings import sql_id, sql_string
+from resources.bigquery.tables import held_keys
 from resources.bigquery.warehouse import Warehouse
+from resources.raw_zone.layout import TableRef
 
 Extra = dict[str, dict[str, Any]]
 ColumnTypes = dict[tuple[str, str], dict[str, str]]
 
 
 def read_after_build(warehouse: Warehouse, manifest: Mapping[str, Any], events: list[Any],
+                     refs: Mapping[str, TableRef],
                      log: dg.DagsterLogManager) -> tuple[Extra, ColumnTypes]:
-    """(extra metadata per unique id, column types for lineage). BigQuery failing here costs
-    the metadata, never the step: dbt has built and tested already."""
+    """(extra metadata per unique id, column types for lineage); `refs`: the raw-zone table of
+    each source (`GovernanceTranslator.get_raw_tables`). BigQuery failing here costs the
+    metadata, never the step: dbt has built and tested already."""
     try:
         built = filter(None, (unique_id(e) for e in events if isinstance(e, dg.Output)))
         extra = model_metadata(warehouse, manifest, built)
         for test_id in failed_tests(events):
-            extra[test_id] = stored_failures(warehouse, manifest, manifest["nodes"][test_id])
+            node = manifest["nodes"][test_id]
+            extra[test_id] = stored_failures(warehouse, manifest, node)
+            query = upstream_quarantine(warehouse, manifest, node, refs) if extra[test_id] else None
+            if query:
+                extra[test_id]["upstream_quarantine"] = dg.MetadataValue.text(query)
         return extra, column_types(warehouse, manifest)
     except BigQueryError as error:
         log.warning(f"the build's row counts, failing samples and column types were not read "
@@ -94,6 +105,43 @@ def stored_failures(warehouse: Warehouse, manifest: Mapping[str, Any],
                            f"sampling {relation}")
     described = [(field.name, field.field_type) for field in table.schema]
     return failure_metadata(int(total), described, rows, manifest, node, quoted)
+
+
+def _keys(warehouse: Warehouse, ref: TableRef) -> list[UpstreamKey]:
+    """The keys of the table's quarantined and held rows, in the `quarantine` dataset (tables
+    the zone creates with the table, so only a table never published has none)."""
+    names, keys = warehouse.names, []
+    if warehouse.table(names.quarantine(ref)) is not None:
+        rows = sql_id(names.quarantine(ref))
+        keys.append(UpstreamKey(rows, "_pk", "_pk", f"SELECT _pk AS k FROM {rows}"))
+        for path, _ in ref.parents:
+            key = f"SAFE_CAST(JSON_VALUE(record, {sql_string(path)}) AS INT64)"
+            keys.append(UpstreamKey(rows, key, path.rsplit(".", 1)[-1],
+                                    f"SELECT {key} AS k FROM {rows}"))
+    if warehouse.table(names.holds(ref)) is not None:
+        keys.append(UpstreamKey(sql_id(names.holds(ref)), "_pk", "_pk",
+                                f"SELECT _pk AS k FROM ({held_keys(names, ref)}) AS held_now",
+                                held=True))
+    return keys
+
+
+def upstream_quarantine(warehouse: Warehouse, manifest: Mapping[str, Any],
+                        node: Mapping[str, Any], refs: Mapping[str, TableRef]) -> str | None:
+    """`upstream.trace` on BigQuery: the queries listing the quarantined or held rows the
+    failed test's stored rows name, or None."""
+    relation = table_id(warehouse, node)
+    table = warehouse.table(relation)
+    keys = [key for ref in upstream_tables(manifest, node, refs) for key in _keys(warehouse, ref)]
+    if table is None or not keys:
+        return None
+
+    def ids_sql(column: str) -> str:
+        value = f"SAFE_CAST(`{column}` AS INT64)"
+        return (f"SELECT DISTINCT {value} AS v FROM {sql_id(relation)} WHERE {value} IS NOT NULL "
+                f"ORDER BY v LIMIT {MAX_TRACED_VALUES}")
+
+    return trace(node, [field.name for field in table.schema], keys,
+                 lambda sql: warehouse.query(sql, f"tracing {node['name']} upstream"), ids_sql)
 
 
 def column_types(warehouse: Warehouse, manifest: Mapping[str, Any]) -> ColumnTypes:

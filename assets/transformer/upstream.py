@@ -6,11 +6,16 @@ reads through its models (its ancestor sources in the manifest). A quarantined r
 its own primary key and its parents' keys (the contract's relations, `TableRef.parents`); a
 held row's is its primary key. Only when some value matches is there a query, one per table
 and key, that lists those upstream rows for a steward to run.
+
+The search (`trace`) is the same in both warehouses; only the SQL that names the quarantined
+and held rows differs: the local zone's views and Parquet holds here (`upstream_quarantine`),
+the `quarantine` dataset's tables on BigQuery (`bigquery_results.upstream_quarantine`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -21,6 +26,19 @@ from resources.raw_zone.holds import held_keys_sql
 from resources.raw_zone.layout import TableRef, ZonePaths
 
 MAX_TRACED_VALUES = 1_000  # distinct ids per column looked up; the query names the matches
+
+Rows = Callable[[str], list[tuple]]  # runs a query in the warehouse, returns its rows
+
+
+@dataclass(frozen=True)
+class UpstreamKey:
+    """One key of one raw table's quarantined or held rows."""
+
+    rows: str  # the relation listing the rows, as the steward's query names it
+    key: str  # the key's expression over `rows`
+    name: str  # the key's field name: `_pk`, or the last step of a parent key's path
+    keys_sql: str  # a query of the keys that count now, as one column `k`
+    held: bool = False  # a holds table: list only the decisions that hold
 
 
 def ancestor_sources(manifest: Mapping[str, Any], unique_id: str) -> set[str]:
@@ -37,8 +55,46 @@ def ancestor_sources(manifest: Mapping[str, Any], unique_id: str) -> set[str]:
     return found
 
 
+def upstream_tables(manifest: Mapping[str, Any], node: Mapping[str, Any],
+                    refs: Mapping[str, TableRef]) -> list[TableRef]:
+    """The raw tables the test reads, in a stable order. `refs`: a source's unique id -> its
+    raw-zone table."""
+    return sorted({refs[s] for s in ancestor_sources(manifest, node["unique_id"]) if s in refs},
+                  key=lambda ref: ref.qualified_name)
+
+
 def _id_like(name: str) -> bool:
     return name == "id" or name.endswith("_id") or name == "_pk"
+
+
+def trace(node: Mapping[str, Any], columns: list[str], keys: list[UpstreamKey], rows: Rows,
+          ids_sql: Callable[[str], str]) -> str | None:
+    """Queries listing the upstream rows the failing rows' ids name, or None. `columns`: the
+    stored failing rows' columns; `ids_sql(column)`: the query of a column's distinct ids.
+
+    Ids are small integers in every table, so one value can be a key of several: when a
+    column's values match several keys, the keys named like the column win (`order_id` the
+    lines' `$.order_id`, not their own ids); else every matching key is listed.
+    """
+    if not keys:
+        return None
+    listed: dict[UpstreamKey, set[int]] = {}
+    for column in (c for c in columns if _id_like(tested_column(c, node))):
+        ids = [row[0] for row in rows(ids_sql(column))]
+        if not ids:
+            continue
+        values = ", ".join(map(str, ids))
+        found = [(key, {row[0] for row in rows(
+                     f"SELECT DISTINCT k FROM ({key.keys_sql}) AS upstream WHERE k IN ({values})")})
+                 for key in keys]
+        found = [(key, matched) for key, matched in found if matched]
+        named = [(key, matched) for key, matched in found
+                 if key.name == tested_column(column, node)]
+        for key, matched in named or found:
+            listed.setdefault(key, set()).update(matched)
+    queries = [f"SELECT * FROM {key.rows} WHERE {key.key} IN ({', '.join(map(str, sorted(m)))})"
+               + (" AND held" if key.held else "") for key, m in listed.items()]
+    return ";\n".join(queries) + ";" if queries else None
 
 
 def _record_key(key_path: str) -> str:
@@ -46,62 +102,35 @@ def _record_key(key_path: str) -> str:
     return f"TRY_CAST(json_extract_string(record, {path}) AS BIGINT)"
 
 
-def _keys(paths: ZonePaths, ref: TableRef) -> list[tuple[str, str, str, str]]:
-    """(relation listing the rows, key expression, key's field name, SQL of its keys) for each
-    key of the table's quarantined and held rows."""
+def _keys(paths: ZonePaths, ref: TableRef) -> list[UpstreamKey]:
+    """The keys of the table's quarantined and held rows in the local zone."""
     keys = []
     if paths.has_batches(ref, zone="quarantine"):
         view = ref.quarantine_view
-        keys.append((view, "_pk", "_pk", f"SELECT _pk FROM {view}"))
+        keys.append(UpstreamKey(view, "_pk", "_pk", f"SELECT _pk AS k FROM {view}"))
         for path, _ in ref.parents:
             key = _record_key(path)
-            keys.append((view, key, path.rsplit(".", 1)[-1], f"SELECT {key} FROM {view}"))
+            keys.append(UpstreamKey(view, key, path.rsplit(".", 1)[-1],
+                                    f"SELECT {key} AS k FROM {view}"))
     held = held_keys_sql(paths, ref)
     if held is not None:
         holds = "'" + str(paths.glob(ref, zone="holds")).replace("'", "''") + "'"
-        keys.append((f"read_parquet({holds}, union_by_name = true)", "_pk", "_pk", held))
+        keys.append(UpstreamKey(f"read_parquet({holds}, union_by_name = true)", "_pk", "_pk",
+                                f"SELECT _pk AS k FROM ({held}) AS held_now", held=True))
     return keys
-
-
-def _ids(connection: duckdb.DuckDBPyConnection, relation: str, column: str) -> list[int]:
-    rows = connection.execute(
-        f'SELECT DISTINCT TRY_CAST("{column}" AS BIGINT) AS v FROM {relation} '
-        f"WHERE v IS NOT NULL ORDER BY v LIMIT {MAX_TRACED_VALUES}").fetchall()
-    return [row[0] for row in rows]
-
-
-def _matches(connection: duckdb.DuckDBPyConnection, keys_sql: str, ids: list[int]) -> set[int]:
-    found = connection.execute(f"SELECT DISTINCT k FROM ({keys_sql}) AS upstream(k) "
-                               f"WHERE k IN ({', '.join(map(str, ids))})").fetchall()
-    return {row[0] for row in found}
 
 
 def upstream_quarantine(connection: duckdb.DuckDBPyConnection, manifest: Mapping[str, Any],
                         node: Mapping[str, Any], paths: ZonePaths,
                         refs: Mapping[str, TableRef]) -> str | None:
-    """Queries listing the quarantined or held upstream rows the failing rows' ids name, or
-    None. `refs` maps a source's unique id to its raw-zone table.
-
-    Ids are small integers in every table, so one value can be a key of several: when a
-    column's values match several keys, the keys named like the column win (`order_id` the
-    lines' `$.order_id`, not their own ids); else every matching key is listed.
-    """
+    """`trace` in the DuckDB warehouse and the local raw zone. `refs` maps a source's unique
+    id to its raw-zone table."""
     relation = model_relation(node)
     columns = [row[0] for row in connection.execute(f"DESCRIBE {relation}").fetchall()]
-    upstream = sorted({refs[s] for s in ancestor_sources(manifest, node["unique_id"]) if s in refs},
-                      key=lambda ref: ref.qualified_name)
-    keys = [key for ref in upstream for key in _keys(paths, ref)]
-    listed: dict[tuple[str, str], set[int]] = {}
-    for column in (c for c in columns if _id_like(tested_column(c, node))):
-        ids = _ids(connection, relation, column)
-        if not ids:
-            continue
-        found = [(rows, key, name, _matches(connection, sql, ids)) for rows, key, name, sql in keys]
-        found = [match for match in found if match[3]]
-        named = [match for match in found if match[2] == tested_column(column, node)]
-        for rows, key, _, matched in named or found:
-            listed.setdefault((rows, key), set()).update(matched)
-    queries = [f"SELECT * FROM {rows} WHERE {key} IN ({', '.join(map(str, sorted(matched)))})"
-               + (" AND held" if rows.startswith("read_parquet") else "")
-               for (rows, key), matched in listed.items()]
-    return ";\n".join(queries) + ";" if queries else None
+    keys = [key for ref in upstream_tables(manifest, node, refs) for key in _keys(paths, ref)]
+
+    def ids_sql(column: str) -> str:
+        return (f'SELECT DISTINCT TRY_CAST("{column}" AS BIGINT) AS v FROM {relation} '
+                f"WHERE v IS NOT NULL ORDER BY v LIMIT {MAX_TRACED_VALUES}")
+
+    return trace(node, columns, keys, lambda sql: connection.execute(sql).fetchall(), ids_sql)

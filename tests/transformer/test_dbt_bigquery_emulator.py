@@ -23,7 +23,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from assets import EXTRACTION_SPECS
 from assets.transformer import bigquery_results
+from assets.transformer.translator import GovernanceTranslator
 from checks.masking import mask
 from resources.bigquery import BigQuerySettings, BigQueryZone
 from resources.postgres import PostgresResource
@@ -281,7 +283,8 @@ def test_the_build_is_read_back_from_bigquery_as_from_duckdb(builds):
     """Row counts and columns of the built tables from BigQuery's table metadata (no query),
     every model's and source's column types for lineage, and a failed test's rows, stored by
     dbt in `analytics_audit`, counted and shown masked. Last in this module: it nulls one
-    customer's id on the emulator to make `not_null_dim_customer_customer_id` fail there."""
+    customer's id on the emulator to make `not_null_dim_customer_customer_id` fail there (and
+    the next test deletes another)."""
     zone, folder = builds["zone"], builds["folder"]
     warehouse, project = zone.warehouse, zone.names.project
     manifest = json.loads((folder / "dbt-prod" / "target" / "manifest.json").read_text())
@@ -315,3 +318,32 @@ def test_the_build_is_read_back_from_bigquery_as_from_duckdb(builds):
     (shown,) = failed["failing_sample"].records
     assert shown.data["customer_id"] == "null"  # documented, not PII: shown as it is
     assert shown.data["email"] == mask(email, "email") != email  # PII: only its shape
+
+
+def test_a_failed_tests_rows_are_traced_to_the_quarantine_on_bigquery(builds):
+    """A customer's newer version is quarantined by the BigQuery zone and the customer is then
+    missing from dim_customer: the failing orders of the relationships test name it, and the
+    query on their check lists its quarantined row. Last: it deletes a row of dim_customer."""
+    zone, folder, data = builds["zone"], builds["folder"], builds["data"]
+    warehouse, project = zone.warehouse, zone.names.project
+    ((victim,),) = warehouse.query(
+        f"SELECT MAX(customer_id) FROM `{project}.analytics.fct_order` WHERE customer_id <> 0",
+        "a customer with orders")
+    record = next(c for c in data.customers if c["id"] == victim)
+    batch = stage_records(RawZone(folder / "raw-traced", folder / "traced.duckdb"),
+                          "src_customer", [record], "traced-test")
+    zone.publish(zone.load(batch), {1: ("contract", "not_nullable", "email", "email is null")})
+    warehouse.query(f"DELETE FROM `{project}.analytics.dim_customer` "
+                    f"WHERE customer_id = {victim}", "losing a customer")
+    test = "relationships_fct_order_customer_id__customer_id__ref_dim_customer_"
+    dbt(folder, "prod", builds["env"], "test", "--select", test)  # severity warn: dbt exits 0
+    manifest = json.loads((folder / "dbt-prod" / "target" / "manifest.json").read_text())
+    (node,) = [n for n in manifest["nodes"].values() if n["name"] == test]
+    refs = GovernanceTranslator(EXTRACTION_SPECS).get_raw_tables(manifest)
+
+    query = bigquery_results.upstream_quarantine(warehouse, manifest, node, refs)
+    assert query == (f"SELECT * FROM `{project}.quarantine.bigcommerce__customers` "
+                     f"WHERE _pk IN ({victim});")
+    listed = warehouse.query(query.rstrip(";"), "listing the quarantined rows")
+    assert [json.loads(row[-1])["id"] for row in listed] == [victim]
+    assert {row[6] for row in listed} == {"email"}  # _column: the rule's column
