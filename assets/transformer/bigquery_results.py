@@ -21,10 +21,16 @@ import dagster as dg
 
 from assets.transformer.results import failed_tests, unique_id
 from assets.transformer.stored_failures import SAMPLE_ROWS, failure_metadata
-from assets.transformer.upstream import MAX_TRACED_VALUES, UpstreamKey, trace, upstream_tables
+from assets.transformer.upstream import (
+    MAX_TRACED_VALUES,
+    UpstreamKey,
+    quarantine_keys,
+    trace,
+    upstream_tables,
+)
 from resources.bigquery.errors import BigQueryError
-from resources.bigquery.settings import sql_id, sql_string
-from resources.bigquery.tables import held_keys
+from resources.bigquery.settings import sql_id
+from resources.bigquery.tables import held_keys, record_key
 from resources.bigquery.warehouse import Warehouse
 from resources.raw_zone.layout import TableRef
 
@@ -112,12 +118,7 @@ def _keys(warehouse: Warehouse, ref: TableRef) -> list[UpstreamKey]:
     the zone creates with the table, so only a table never published has none)."""
     names, keys = warehouse.names, []
     if warehouse.table(names.quarantine(ref)) is not None:
-        rows = sql_id(names.quarantine(ref))
-        keys.append(UpstreamKey(rows, "_pk", "_pk", f"SELECT _pk AS k FROM {rows}"))
-        for path, _ in ref.parents:
-            key = f"SAFE_CAST(JSON_VALUE(record, {sql_string(path)}) AS INT64)"
-            keys.append(UpstreamKey(rows, key, path.rsplit(".", 1)[-1],
-                                    f"SELECT {key} AS k FROM {rows}"))
+        keys += quarantine_keys(sql_id(names.quarantine(ref)), ref, record_key)
     if warehouse.table(names.holds(ref)) is not None:
         keys.append(UpstreamKey(sql_id(names.holds(ref)), "_pk", "_pk",
                                 f"SELECT _pk AS k FROM ({held_keys(names, ref)}) AS held_now",

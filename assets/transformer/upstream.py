@@ -97,6 +97,18 @@ def trace(node: Mapping[str, Any], columns: list[str], keys: list[UpstreamKey], 
     return ";\n".join(queries) + ";" if queries else None
 
 
+def quarantine_keys(rows: str, ref: TableRef,
+                    record_key: Callable[[str], str]) -> list[UpstreamKey]:
+    """The keys of a quarantine relation `rows`: its own `_pk`, and each parent's key read from
+    `record` by `record_key(path)`, the warehouse's expression for it."""
+    keys = [UpstreamKey(rows, "_pk", "_pk", f"SELECT _pk AS k FROM {rows}")]
+    for path, _ in ref.parents:
+        key = record_key(path)
+        keys.append(UpstreamKey(rows, key, path.rsplit(".", 1)[-1],
+                                f"SELECT {key} AS k FROM {rows}"))
+    return keys
+
+
 def _record_key(key_path: str) -> str:
     path = "'" + key_path.replace("'", "''") + "'"
     return f"TRY_CAST(json_extract_string(record, {path}) AS BIGINT)"
@@ -106,12 +118,7 @@ def _keys(paths: ZonePaths, ref: TableRef) -> list[UpstreamKey]:
     """The keys of the table's quarantined and held rows in the local zone."""
     keys = []
     if paths.has_batches(ref, zone="quarantine"):
-        view = ref.quarantine_view
-        keys.append(UpstreamKey(view, "_pk", "_pk", f"SELECT _pk AS k FROM {view}"))
-        for path, _ in ref.parents:
-            key = _record_key(path)
-            keys.append(UpstreamKey(view, key, path.rsplit(".", 1)[-1],
-                                    f"SELECT {key} AS k FROM {view}"))
+        keys += quarantine_keys(ref.quarantine_view, ref, _record_key)
     held = held_keys_sql(paths, ref)
     if held is not None:
         holds = "'" + str(paths.glob(ref, zone="holds")).replace("'", "''") + "'"

@@ -62,7 +62,7 @@ def view_statement(names: Names, ref: TableRef) -> str:
     batches = sql_id(names.batches(ref))
     kept = [f"_pk NOT IN ({held_keys(names, ref)})"]
     for key_path, parent in ref.parents:
-        key = f"SAFE_CAST(JSON_VALUE(record, {sql_string(key_path)}) AS INT64)"
+        key = record_key(key_path)
         kept.append(f"({key} IS NULL OR {key} NOT IN ({held_keys(names, parent)}))")
     where = " AND ".join(kept)
     if ref.snapshot:
@@ -72,6 +72,11 @@ def view_statement(names: Names, ref: TableRef) -> str:
         # QUALIFY with a WHERE: BigQuery has refused a QUALIFY without WHERE, GROUP BY or HAVING.
         body = f"SELECT * FROM {batches} WHERE {where} QUALIFY {LATEST} = 1"
     return f"CREATE OR REPLACE VIEW {sql_id(names.current(ref))} AS {body}"
+
+
+def record_key(key_path: str) -> str:
+    """A parent's key in `record` (at `key_path`, e.g. `$.order_id`) as INT64, NULL if absent."""
+    return f"SAFE_CAST(JSON_VALUE(record, {sql_string(key_path)}) AS INT64)"
 
 
 def held_keys(names: Names, ref: TableRef) -> str:
