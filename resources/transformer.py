@@ -14,6 +14,7 @@ dagster-dbt is imported only where a `DbtProject` is built: importing it loads d
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from functools import cache
@@ -39,6 +40,16 @@ class TransformerSetupError(RuntimeError):
 def dbt_executable() -> str:
     """The dbt installed beside this Python (the venv's), whatever PATH says."""
     return str(Path(sys.executable).with_name("dbt"))
+
+
+DUCKDB_MEMORY_LIMIT = "850MB"  # profiles.yml's default too (tests/transformer check both)
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's `memory_limit` for the local warehouse, in dbt (profiles.yml reads the same
+    variable) and on the step's own connection that reads row counts back after the build:
+    counting a staging view runs the view, which at 1M orders took that process to 1.9 GB."""
+    return os.environ.get("GOV_DBT_MEMORY_LIMIT", "").strip() or DUCKDB_MEMORY_LIMIT
 
 
 def dbt_target() -> str:

@@ -21,16 +21,25 @@ def model_relation(node: Mapping[str, Any]) -> str:
 
 
 def model_metadata(
-    connection: duckdb.DuckDBPyConnection, manifest: Mapping[str, Any], unique_ids: Iterable[str]
+    connection: duckdb.DuckDBPyConnection, manifest: Mapping[str, Any], unique_ids: Iterable[str],
+    log: dg.DagsterLogManager | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """`dagster/row_count` and `dagster/column_schema` per built model's unique id."""
+    """`dagster/row_count` and `dagster/column_schema` per built model's unique id. A count
+    that fails (a view too large for the connection's memory limit) costs that model its row
+    count, logged, not the step: the build itself has succeeded."""
     found: dict[str, dict[str, Any]] = {}
     for unique_id in unique_ids:
         node = manifest["nodes"].get(unique_id)
         if node is None or node["resource_type"] != "model":
             continue
         relation = model_relation(node)
-        (rows,) = connection.execute(f"SELECT count(*) FROM {relation}").fetchone()
+        try:
+            (rows,) = connection.execute(f"SELECT count(*) FROM {relation}").fetchone()
+        except duckdb.Error as error:
+            if log is not None:
+                log.warning(f"{node['name']}: no row count ({type(error).__name__}: "
+                            f"{str(error).splitlines()[0][:200]})")
+            rows = None
         described = connection.execute(f"DESCRIBE {relation}").fetchall()
         documented = node.get("columns", {})
         columns = [
@@ -39,8 +48,6 @@ def model_metadata(
             )
             for name, kind, *_ in described
         ]
-        found[unique_id] = {
-            "dagster/row_count": rows,
-            "dagster/column_schema": dg.TableSchema(columns=columns),
-        }
+        found[unique_id] = {"dagster/column_schema": dg.TableSchema(columns=columns),
+                            **({"dagster/row_count": rows} if rows is not None else {})}
     return found

@@ -7,12 +7,15 @@ import json
 import shutil
 
 import dagster as dg
+import duckdb
 import pytest
 import yaml
 
 from assets import EXTRACTION_ASSETS, EXTRACTION_SPECS
+from assets.transformer.results import read_only
 from assets.transformer.translator import GovernanceTranslator
 from resources.transformer import (
+    DUCKDB_MEMORY_LIMIT,
     TRANSFORMER_DIR,
     TransformerSetupError,
     check_profile,
@@ -110,6 +113,26 @@ def test_the_shipped_profile_has_both_targets_and_no_secret():
     check_profile(TRANSFORMER_DIR, "prod")
     assert "env_var('GCP_SERVICE_ACCOUNT_KEY')" in text
     assert "private_key" not in text
+
+
+def _limit(config: dict) -> str:
+    with duckdb.connect(config=config) as connection:
+        return connection.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+
+def test_the_row_counts_after_a_build_read_under_dbts_memory_limit(tmp_path, monkeypatch):
+    settings = yaml.safe_load((TRANSFORMER_DIR / "profiles.yml").read_text())[
+        "commerce_governance"]["outputs"]["local"]["settings"]
+    assert settings["memory_limit"] == (
+        "{{ env_var('GOV_DBT_MEMORY_LIMIT', '" + DUCKDB_MEMORY_LIMIT + "') }}")
+    warehouse = tmp_path / "warehouse.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    for value, expected in ((None, DUCKDB_MEMORY_LIMIT), ("1200MB", "1200MB")):
+        if value:
+            monkeypatch.setenv("GOV_DBT_MEMORY_LIMIT", value)
+        with read_only(warehouse) as connection:
+            found = connection.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        assert found == _limit({"memory_limit": expected}) != _limit({})
 
 
 def test_jobs_select_what_their_targets_need():
