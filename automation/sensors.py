@@ -15,7 +15,7 @@ import dagster as dg
 from automation.alerting import check_alerts, run_alerts
 from automation.quotation_import import import_quotation_file
 from automation.run_log import post_to_run
-from lineage.dagster_run import report_run
+from lineage.dagster_run import report_run, ship_finished
 from resources.alerts import Alert, AlertsResource
 from resources.environment import DataDir
 from resources.lineage import LineageResource
@@ -111,7 +111,8 @@ def _send(context: dg.RunStatusSensorContext, alerts: AlertsResource, found: lis
     run_status=dg.DagsterRunStatus.SUCCESS,
     name="lineage_of_succeeded_runs",
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Sends each successful run's own lineage START and COMPLETE (the parent job).",
+    description="Sends each successful run's own lineage START and COMPLETE (the parent "
+    "job), then ships the lineage outbox of every finished run to Marquez.",
 )
 def lineage_of_succeeded_runs(context: dg.RunStatusSensorContext,
                               lineage: LineageResource) -> None:
@@ -121,7 +122,8 @@ def lineage_of_succeeded_runs(context: dg.RunStatusSensorContext,
 @dg.run_failure_sensor(
     name="lineage_of_failed_runs",
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Sends each failed run's own lineage START and FAIL (the parent job).",
+    description="Sends each failed run's own lineage START and FAIL (the parent job), "
+    "then ships the lineage outbox of every finished run to Marquez.",
 )
 def lineage_of_failed_runs(context: dg.RunFailureSensorContext,
                            lineage: LineageResource) -> None:
@@ -134,6 +136,9 @@ def _report_lineage(context: dg.RunStatusSensorContext, lineage: LineageResource
     emitter = lineage.emitter()
     report_run(emitter, context.instance, context.dagster_run, error)
     context.log.info(emitter.summary())
+    if (shipment := ship_finished(lineage, context.instance)) is not None:
+        (context.log.warning if shipment.unavailable or shipment.rejected
+         else context.log.info)(shipment.summary())
 
 
 SENSORS = [quotation_file_sensor, run_failure_alert, run_check_warning_alert,

@@ -132,7 +132,7 @@ def _as_the_sensors_would(instance: dg.DagsterInstance, run_id: str, data: DataD
     from automation.alerting import run_alerts
     from automation.run_log import post_to_run
     from definitions import defs
-    from lineage.dagster_run import report_run
+    from lineage.dagster_run import report_run, ship_finished
 
     run = instance.get_run_by_id(run_id)
     with warnings.catch_warnings():  # Dagster's beta notices belong to the engine log
@@ -145,6 +145,9 @@ def _as_the_sensors_would(instance: dg.DagsterInstance, run_id: str, data: DataD
                              "lineage": definitions.resources["lineage"]}) as built:
         # The run's own lineage (its parent job in Marquez), as the lineage sensors send it.
         report_run(built.lineage.emitter(), instance, run)
+        if (shipment := ship_finished(built.lineage, instance)) is not None:
+            print(shipment.summary(), file=sys.stderr if shipment.unavailable else sys.stdout,
+                  flush=True)
         alerts = built.alerts
         found = run_alerts(instance, run, webserver_url=alerts.webserver_url,
                            repository_def=repository)

@@ -24,7 +24,8 @@ from openlineage.client.facet_v2 import (
 
 from lineage.extraction import nominal_time, scrub
 from lineage.naming import NAMESPACE, PRODUCER
-from resources.lineage import LineageEmitter
+from resources.lineage import LineageEmitter, LineageResource
+from resources.lineage_outbox import Shipment
 
 
 def _at(timestamp: float | None) -> str:
@@ -75,4 +76,15 @@ def report_run(emitter: LineageEmitter, instance: dg.DagsterInstance, run: dg.Da
     return sum(emitter.emit(event) for event in events)
 
 
-__all__ = ["report_run", "run_events"]
+def ship_finished(lineage: LineageResource, instance: dg.DagsterInstance) -> Shipment | None:
+    """Ship the outbox of every run the instance says has finished (a file whose run the
+    instance does not know, from another instance, waits); None without an outbox."""
+
+    def finished(run_id: str) -> bool:
+        run = instance.get_run_by_id(run_id)
+        return run is not None and run.is_finished
+
+    return lineage.ship(finished)
+
+
+__all__ = ["report_run", "run_events", "ship_finished"]

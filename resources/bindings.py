@@ -53,10 +53,12 @@ def _flag(name: str) -> bool | None:
 def _lineage(data: DataDir) -> LineageResource:
     """To the data folder's events file by default; `OPENLINEAGE_URL` adds Marquez (bound as an
     `EnvVar`: its URL may carry credentials), `GOV_LINEAGE_FILE=false` drops the file and
-    `OPENLINEAGE_DISABLED=true` turns lineage off."""
+    `OPENLINEAGE_DISABLED=true` turns lineage off. Marquez's events wait in the data folder's
+    outbox until their run has finished, then the lineage sensors ship them: no step waits."""
     url = dg.EnvVar("OPENLINEAGE_URL") if os.environ.get("OPENLINEAGE_URL") else None
     file_path = None if _flag("GOV_LINEAGE_FILE") is False else str(data.lineage_file)
     return LineageResource(file_path=file_path, url=url,
+                           outbox=str(data.lineage_outbox) if url else None,
                            disabled=_flag("OPENLINEAGE_DISABLED") is True)
 
 

@@ -69,6 +69,11 @@ class DataDir:
         return self.root / "lineage" / "events.jsonl"
 
     @property
+    def lineage_outbox(self) -> Path:
+        """Events bound for Marquez, one file per run, until the run is shipped."""
+        return self.root / "lineage" / "outbox"
+
+    @property
     def alert_outbox(self) -> Path:
         return self.root / "alerts" / "outbox.jsonl"
 

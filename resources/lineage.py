@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +30,7 @@ from openlineage.client.transport.composite import CompositeConfig, CompositeTra
 from openlineage.client.transport.transport import Transport
 from pydantic import Field
 
+from resources.lineage_outbox import ENDPOINT, LANES, Shipment, Shipper, deal
 from resources.marquez_tags import MarquezTagger
 
 LOG = logging.getLogger("commerce_governance.lineage")
@@ -84,7 +85,7 @@ class LineageEmitter:
         about 10 s; side by side, 4 lanes took 6 s. One job's events share a lane because
         their order is what Marquez keeps (a run's START before its COMPLETE, the newest run
         as the job's current version)."""
-        lanes = _lanes(events, LANES)
+        lanes = deal(events, LANES, lambda event: (event.job.namespace, event.job.name))
         if len(lanes) <= 1:
             return sum(self._emit_in_order(lane, give_up_after) for lane in lanes)
         with ThreadPoolExecutor(max_workers=len(lanes), thread_name_prefix="lineage") as pool:
@@ -114,23 +115,6 @@ class LineageEmitter:
         return text
 
 
-def _lanes(events: Sequence[RunEvent], count: int) -> list[list[RunEvent]]:
-    """`events` dealt into at most `count` lists, each job's (namespace, name) into one, jobs
-    round-robin in the order they first appear."""
-    lane_of: dict[tuple[str, str], int] = {}
-    lanes: list[list[RunEvent]] = []
-    for event in events:
-        job = (event.job.namespace, event.job.name)
-        if job not in lane_of:
-            lane_of[job] = len(lane_of) % count
-            if lane_of[job] == len(lanes):
-                lanes.append([])
-        lanes[lane_of[job]].append(event)
-    return lanes
-
-
-LANES = 4  # events sent at once by `emit_all`
-ENDPOINT = "api/v1/lineage"  # Marquez's ingest path
 # The client's default is 5 retries with backoff (~9 s per event when the endpoint is down).
 # One immediate retry of a refused or dropped connection is enough for a blip; a read timeout
 # is not retried, since the server may have taken the event and a slow server only gets slower.
@@ -186,6 +170,9 @@ class LineageResource(dg.ConfigurableResource):
     url: str | None = Field(
         default=None, description=f"Marquez base URL; events are POSTed to `{ENDPOINT}`."
     )
+    outbox: str | None = Field(
+        default=None, description="Folder where the events bound for Marquez wait until their "
+        "run has finished (`ship`); None: each step POSTs its own events and waits for Marquez.")
     timeout_s: float = Field(default=2.0, gt=0, description="HTTP timeout of one attempt.")
     disabled: bool = Field(default=False, description="Emit nothing at all.")
 
@@ -196,7 +183,10 @@ class LineageResource(dg.ConfigurableResource):
         configs: list[dict[str, Any]] = []
         if self.file_path:
             configs.append({"type": "file", "log_file_path": self.file_path, "append": True})
-        if self.url:
+        if self.url and self.outbox:
+            configs.append({"type": "resources.lineage_outbox.OutboxTransport",
+                            "folder": self.outbox})
+        elif self.url:
             configs.append({"type": "http", "url": self.url, "endpoint": ENDPOINT,
                             "timeout": self.timeout_s, "retry": dict(HTTP_RETRY)})
         return configs
@@ -225,11 +215,20 @@ class LineageResource(dg.ConfigurableResource):
         and reports one failure."""
         try:
             client = self.client()
-            tagger = MarquezTagger(self.url, self.timeout_s) if client and self.url else None
+            in_step = client and self.url and not self.outbox  # else the shipment tags
+            tagger = MarquezTagger(self.url, self.timeout_s) if in_step else None
             return LineageEmitter(client, tagger=tagger)
         except Exception as error:  # the error text may quote the URL: log its type only
             LOG.warning("lineage transport not built: %s", type(error).__name__)
             return LineageEmitter(None, failed=1)
+
+
+    def ship(self, finished: Callable[[str], bool]) -> Shipment | None:
+        """Send the outbox's events of every run `finished` says has finished (run id in, bool
+        out) to Marquez; None when there is no outbox to ship. Never raises."""
+        if self.disabled or not self.url or not self.outbox:
+            return None
+        return Shipper(Path(self.outbox), self.url, self.timeout_s).ship(finished)
 
 
 __all__ = ["ENDPOINT", "HTTP_RETRY", "LANES", "LineageDeliveryError", "LineageEmitter",

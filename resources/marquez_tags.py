@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 import requests
+from openlineage.client.serde import Serde
 
 LOG = logging.getLogger("commerce_governance.lineage")
 PII_KEY = "pii"
@@ -38,18 +39,19 @@ def _segment(text: str) -> str:
     return quote(text, safe="")  # a dataset name holds `/` and `.`; each is one path segment
 
 
-def field_tags(event: Any) -> Iterator[tuple[str, str, str, str]]:
+def field_tags(event: Mapping[str, Any]) -> Iterator[tuple[str, str, str, str]]:
     """(namespace, dataset, field, tag) of every PII class the event's datasets state on a field
-    their schema facet lists."""
-    for dataset in [*(event.inputs or []), *(event.outputs or [])]:
-        facets = dataset.facets or {}
+    their schema facet lists; `event` is the JSON form (`Serde.to_dict`, or an outbox line)."""
+    for dataset in [*(event.get("inputs") or []), *(event.get("outputs") or [])]:
+        facets = dataset.get("facets") or {}
         tags, schema = facets.get("tags"), facets.get("schema")
         if tags is None or schema is None:
             continue
-        fields = {column.name for column in schema.fields or []}
-        for tag in tags.tags or []:
-            if tag.key == PII_KEY and tag.field in fields:
-                yield dataset.namespace, dataset.name, tag.field, tag_name(tag.key, tag.value)
+        fields = {column["name"] for column in schema.get("fields") or []}
+        for tag in tags.get("tags") or []:
+            if tag.get("key") == PII_KEY and tag.get("field") in fields:
+                yield (dataset["namespace"], dataset["name"], tag["field"],
+                       tag_name(tag["key"], tag["value"]))
 
 
 @dataclass
@@ -66,6 +68,9 @@ class MarquezTagger:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def tag_event(self, event: Any) -> None:
+        """Tag the fields of `event`: a RunEvent or its JSON form."""
+        if not isinstance(event, Mapping):
+            event = Serde.to_dict(event)
         with self._lock:  # events arrive from several lanes (LineageEmitter.emit_all)
             self._tag(event)
 

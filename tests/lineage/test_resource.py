@@ -158,6 +158,7 @@ def test_definitions_bind_lineage_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("GOV_LINEAGE_FILE", "false")
     bound = resources.defs().resources["lineage"]
     assert bound.file_path is None and isinstance(bound.url, dg.EnvVar)
+    assert bound.outbox == str(tmp_path / "lineage" / "outbox")  # no step waits for Marquez
     assert os.environ["OPENLINEAGE_URL"] == "http://marquez:5000"  # nothing rewrote it
 
     monkeypatch.setenv("OPENLINEAGE_DISABLED", "TRUE")
