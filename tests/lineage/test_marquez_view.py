@@ -29,7 +29,7 @@ from assets import EXTRACTION_SPECS
 from assets import defs as asset_defs
 from assets.transformer.results import column_types
 from lineage import naming
-from lineage.dagster_run import report_run
+from lineage.dagster_run import report_run, ship_finished
 from lineage.dbt import emit_dbt_run
 from lineage.naming import NAMESPACE, postgres_table, warehouse_table
 from resources.lineage import LineageResource
@@ -105,7 +105,9 @@ def seen(marquez, tmp_path_factory, wise_postgres):
     data_dir = tmp_path_factory.mktemp("marquez view") / "données du shop"
     events_file = data_dir / "lineage" / "events.jsonl"
     # a generous timeout: a just-started Marquez (cold JVM) answers its first events slowly
-    lineage = LineageResource(url=url, file_path=str(events_file), timeout_s=30)
+    # As the definitions bind it: the steps write to the outbox, the run's end ships it.
+    lineage = LineageResource(url=url, file_path=str(events_file), timeout_s=30,
+                              outbox=str(data_dir / "lineage" / "outbox"))
     instance = dg.DagsterInstance.ephemeral()
     with running_sandbox(sandbox_config([BAD_EMAILS])) as api:
         resources = pipeline_resources(api, wise_postgres, data_dir)
@@ -113,6 +115,7 @@ def seen(marquez, tmp_path_factory, wise_postgres):
         first = dg.materialize(list(asset_defs().assets), resources=resources,
                                instance=instance)
         own = [report_run(lineage.emitter(), instance, first.dagster_run)]
+        shipments = [ship_finished(lineage, instance)]
         store_hash = api.store_hash
     graph_after_success = upstream(url, *_mart(data_dir))
     with running_sandbox(sandbox_config([NEGATIVE_TOTALS])) as api:
@@ -123,11 +126,13 @@ def seen(marquez, tmp_path_factory, wise_postgres):
                                  resources=resources, instance=instance,
                                  selection=["src_order"], raise_on_error=False)
         own.append(report_run(lineage.emitter(), instance, blocked.dagster_run))
+        shipments.append(ship_finished(lineage, instance))
     failed_mart = _emit_a_failed_mart(url, first.dagster_run, data_dir / "warehouse.duckdb",
                                       tmp_path_factory)
     return {"url": url, "stand_in": stand_in, "data": data_dir, "first": first,
             "blocked": blocked, "store_hash": store_hash, "failed_mart": failed_mart,
             "graph_after_success": graph_after_success, "runs_own_events": own,
+            "shipments": shipments,
             "deliveries": _deliveries(instance, first.dagster_run, blocked.dagster_run),
             "events": [json.loads(line) for line in events_file.read_text().splitlines()]}
 
@@ -189,6 +194,9 @@ def test_a_data_folder_with_a_space_and_accents_gives_namespaces_marquez_takes(s
     deliveries = seen["deliveries"]
     assert len(deliveries) > 9 and all(failed == 0 for _, failed in deliveries), deliveries
     assert seen["runs_own_events"] == [2, 2] and seen["failed_mart"] > 0
+    shipped = [(s.sent > 0, s.rejected, s.kept, s.unavailable) for s in seen["shipments"]]
+    assert shipped == [(True, 0, 0, "")] * 2, [s.summary() for s in seen["shipments"]]
+    assert not list((seen["data"] / "lineage" / "outbox").glob("*.jsonl"))
     named = {NAMESPACE, "default"} | {d["namespace"] for e in seen["events"]
                                       for d in [*e["inputs"], *e["outputs"]]}
     listed = get(seen["url"], "namespaces?limit=100")["namespaces"]
