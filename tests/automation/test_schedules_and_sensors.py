@@ -183,3 +183,43 @@ def test_a_finished_run_gets_its_own_lineage_start_and_close(tmp_path):
     assert datetime.fromisoformat(events[1]["eventTime"]).timestamp() == pytest.approx(
         stats.end_time, abs=0.001)
     assert "explode" in events[3]["run"]["facets"]["errorMessage"]["message"]
+
+
+def test_the_lineage_sensor_ships_finished_runs_outboxes_and_leaves_a_running_ones(tmp_path):
+    """With an outbox, the sensor writes the run's own events there and ships every finished
+    run's file to Marquez (the stand-in, over HTTP); a file of a run still going stays."""
+    from tests.lineage.marquez import running_marquez
+
+    @dg.op
+    def work() -> None:
+        pass
+
+    @dg.job
+    def fine() -> None:
+        work()
+
+    instance = dg.DagsterInstance.ephemeral()
+    ok = fine.execute_in_process(instance=instance)
+    running = instance.create_run_for_job(fine, run_config={})  # not started: not finished
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    step = {"eventType": "COMPLETE", "eventTime": "2026-12-03T00:00:00+00:00",
+            "producer": "https://example.com/p", "schemaURL":
+            "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+            "job": {"namespace": "commerce_governance", "name": "step"}, "inputs": [],
+            "outputs": []}
+    for run_id in (ok.run_id, running.run_id):
+        line = {**step, "run": {"runId": run_id}}
+        (outbox / f"{run_id}.jsonl").write_text(json.dumps(line) + "\n")
+    success = next(e for e in ok.all_events if e.event_type == dg.DagsterEventType.RUN_SUCCESS)
+    with running_marquez() as marquez:
+        lineage = LineageResource(url=marquez.url, outbox=str(outbox))
+        lineage_of_succeeded_runs(dg.build_run_status_sensor_context(
+            sensor_name="lineage_of_succeeded_runs", dagster_event=success,
+            dagster_instance=instance, dagster_run=ok.dagster_run,
+            resources={"lineage": lineage}))
+    got = [(e["job"]["name"], e["eventType"]) for e in marquez.accepted]
+    # jobs go side by side; each job's own events keep their order
+    assert sorted(got) == [("fine", "COMPLETE"), ("fine", "START"), ("step", "COMPLETE")]
+    assert [state for job, state in got if job == "fine"] == ["START", "COMPLETE"]
+    assert sorted(p.name for p in outbox.glob("*.jsonl")) == [f"{running.run_id}.jsonl"]
