@@ -222,7 +222,6 @@ class LineageResource(dg.ConfigurableResource):
             LOG.warning("lineage transport not built: %s", type(error).__name__)
             return LineageEmitter(None, failed=1)
 
-
     def ship(self, finished: Callable[[str], bool]) -> Shipment | None:
         """Send the outbox's events of every run `finished` says has finished (run id in, bool
         out) to Marquez; None when there is no outbox to ship. Never raises."""

@@ -107,12 +107,15 @@ class Shipment:
     runs: int = 0
     seconds: float = 0.0
     unavailable: str = ""
+    busy: bool = False  # another shipment held the outbox: this one sent nothing
     tagger: MarquezTagger | None = None
 
     def summary(self) -> str:
         text = (f"lineage to Marquez: {self.sent} sent, {self.rejected} rejected, "
                 f"{self.kept} kept in the outbox ({self.runs} run(s), {self.seconds:.1f} s)")
-        if self.unavailable:
+        if self.busy:
+            text += "; another shipment is running: it sends them"
+        elif self.unavailable:
             text += f"; Marquez unavailable ({self.unavailable}): the next shipment retries"
         if self.tagger is not None and (self.tagger.tagged or self.tagger.failed):
             text += (f"; field tags: {self.tagger.tagged} set, {self.tagger.failed} failed")
@@ -122,8 +125,7 @@ class Shipment:
 @dataclass
 class _Line:
     text: str
-    job: tuple[str, str]
-    name: str
+    job: tuple[str, str]  # (namespace, name)
     done: bool = False
 
 
@@ -145,9 +147,13 @@ class Shipper:
             try:  # the two lineage sensors can tick at once: one shipment at a time
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                shipment.unavailable = "another shipment is running"
+                shipment.busy = True
                 return shipment
-            self._ship_all(finished, shipment)
+            try:
+                self._ship_all(finished, shipment)
+            except Exception as error:  # an unreadable file, a full disk: lineage, not the tick
+                LOG.warning("lineage shipment stopped: %s", type(error).__name__)
+                shipment.unavailable = type(error).__name__
         shipment.seconds = time.monotonic() - began
         return shipment
 
@@ -192,7 +198,7 @@ class Shipper:
                 return str(error)
             except _Rejected as error:
                 shipment.rejected += 1
-                LOG.warning("lineage event for job %s rejected by Marquez: %s", line.name,
+                LOG.warning("lineage event for job %s rejected by Marquez: %s", line.job[1],
                             error)
             else:
                 shipment.sent += 1
@@ -224,7 +230,7 @@ def _parse(text: str) -> _Line:
         key = (str(job["namespace"]), str(job["name"]))
     except (ValueError, KeyError, TypeError):  # a torn line: its own lane, Marquez decides
         key = ("", text[:40])
-    return _Line(text=text, job=key, name=key[1])
+    return _Line(text=text, job=key)
 
 
 __all__ = [

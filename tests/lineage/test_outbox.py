@@ -122,3 +122,18 @@ def test_steps_writing_side_by_side_never_tear_a_line(tmp_path):
     assert len(lines) == 80
     assert {json.loads(line)["job"]["name"] for line in lines} == {
         f"w{w}-{n}" for w in range(4) for n in range(20)}
+
+
+def test_a_second_shipment_at_once_sends_nothing_and_says_the_first_has_it(tmp_path):
+    import fcntl
+
+    outbox = tmp_path / "outbox"
+    emitter = LineageResource(url="http://unused", outbox=str(outbox)).emitter()
+    for event in steps(1):
+        emitter.emit(event)
+    with running_marquez() as marquez, open(outbox / ".lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # the first shipment, still running
+        shipment = LineageResource(url=marquez.url, outbox=str(outbox)).ship(lambda _: True)
+    assert shipment.busy and shipment.sent == 0 and marquez.accepted == []
+    assert "another shipment is running" in shipment.summary()
+    assert len((outbox / f"{DAGSTER_RUN}.jsonl").read_text().splitlines()) == 2
