@@ -22,7 +22,7 @@ import duckdb
 
 from assets.transformer.metadata import model_relation
 from assets.transformer.stored_failures import tested_column
-from resources.raw_zone.holds import held_keys_sql
+from resources.raw_zone.holds import held_keys_sql, parent_key_sql
 from resources.raw_zone.layout import TableRef, ZonePaths
 
 MAX_TRACED_VALUES = 1_000  # distinct ids per column looked up; the query names the matches
@@ -109,16 +109,11 @@ def quarantine_keys(rows: str, ref: TableRef,
     return keys
 
 
-def _record_key(key_path: str) -> str:
-    path = "'" + key_path.replace("'", "''") + "'"
-    return f"TRY_CAST(json_extract_string(record, {path}) AS BIGINT)"
-
-
 def _keys(paths: ZonePaths, ref: TableRef) -> list[UpstreamKey]:
     """The keys of the table's quarantined and held rows in the local zone."""
     keys = []
     if paths.has_batches(ref, zone="quarantine"):
-        keys += quarantine_keys(ref.quarantine_view, ref, _record_key)
+        keys += quarantine_keys(ref.quarantine_view, ref, parent_key_sql)
     held = held_keys_sql(paths, ref)
     if held is not None:
         holds = "'" + str(paths.glob(ref, zone="holds")).replace("'", "''") + "'"

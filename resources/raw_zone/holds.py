@@ -67,3 +67,11 @@ def held_keys_sql(paths: ZonePaths, parent: TableRef) -> str | None:
     return ("SELECT _pk FROM (SELECT _pk, held, row_number() OVER (PARTITION BY _pk ORDER BY "
             f"_batch_id DESC) AS latest FROM read_parquet({glob}, union_by_name = true)) "
             "WHERE latest = 1 AND held")
+
+
+def parent_key_sql(key_path: str) -> str:
+    """The parent key a raw record names at `key_path` (`order_id`), as DuckDB reads it from the
+    record's JSON: NULL where it is missing or not a number, so such a row is never taken for a
+    held parent's."""
+    path = "'" + key_path.replace("'", "''") + "'"
+    return f"TRY_CAST(json_extract_string(record, {path}) AS BIGINT)"

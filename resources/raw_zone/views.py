@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from resources.raw_zone.holds import held_keys_sql
+from resources.raw_zone.holds import held_keys_sql, parent_key_sql
 from resources.raw_zone.layout import TableRef, ZonePaths
 
 
@@ -39,8 +39,7 @@ def _not_held(paths: ZonePaths, ref: TableRef) -> list[str]:
         held = held_keys_sql(paths, parent)
         if held is None:
             continue
-        path = "'" + key_path.replace("'", "''") + "'"
-        key = f"TRY_CAST(json_extract_string(record, {path}) AS BIGINT)"
+        key = parent_key_sql(key_path)
         conditions.append(f"({key} IS NULL OR {key} NOT IN ({held}))")
     return conditions
 
