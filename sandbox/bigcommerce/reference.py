@@ -25,6 +25,16 @@ CATALOGUE = Path(__file__).with_name("reference") / "bigcommerce-reference.json"
 # Includes whose field the catalogue names without a shape: a product's `include=variants`
 # embeds the records of the variants endpoint, as BigCommerce's reference describes.
 EMBEDDED = {("products", "variants"): "variants"}
+# Where the catalogue stops at a bare object: each consignment's `line_items`. BigCommerce's
+# orders.v2.oas2.yml (github.com/bigcommerce/docs, commit 24f580ca, `pickupConsignment_Get`,
+# `shippingConsignment_Get`, `giftCertificateConsignment_Get` and the downloads' schema) gives
+# it as oneOf an array of `products_Resource` (`url`, `resource`) and an array of
+# `orderProducts`, the records of `/orders/{id}/products`; `include=consignments.line_items`
+# asks for the second ("include the response returned from the request to the
+# /orders/{order_id}/products endpoint in consignments").
+CONSIGNMENT_KINDS = (("pickups",), ("shipping",), ("downloads",), ("email", "gift_certificates"))
+LINE_REFERENCE = {"type": "object", "properties": {"url": {"type": "string"},
+                                                   "resource": {"type": "string"}}}
 _MISSING = object()
 
 
@@ -93,7 +103,38 @@ def validate(name: str, record: Any,
              includes: frozenset[str] | set[str] = frozenset()) -> list[Deviation]:
     """Every deviation of one record of endpoint `name` from the reference ([] when none)."""
     spec = {"type": "object", "properties": field_specs(name, includes)}
-    return _check(spec, record, name)
+    found = _check(spec, record, name)
+    if name == "orders" and isinstance(record, dict) and isinstance(
+            record.get("consignments"), dict):
+        found += _consigned_lines(record["consignments"], includes)
+    return found
+
+
+def _consignments(value: dict) -> list[tuple[str, Any]]:
+    """(path, consignment) of every consignment in an order's `consignments` object."""
+    found = []
+    for kind in CONSIGNMENT_KINDS:
+        listed: Any = value
+        for step in kind:
+            listed = listed.get(step) if isinstance(listed, dict) else None
+        for i, consignment in enumerate(listed if isinstance(listed, list) else ()):
+            found.append((f"orders.consignments.{'.'.join(kind)}[{i}]", consignment))
+    return found
+
+
+def _consigned_lines(value: dict, includes: frozenset[str] | set[str]) -> list[Deviation]:
+    """Each consignment's `line_items`: whole order products with `consignments.line_items`,
+    references to them without."""
+    item = ({"type": "object", "properties": endpoint("order_products")["fields"]}
+            if "consignments.line_items" in includes else LINE_REFERENCE)
+    found = []
+    for path, consignment in _consignments(value):
+        lines = consignment.get("line_items", _MISSING) if isinstance(consignment, dict) else None
+        if lines is _MISSING:
+            found.append(Deviation(f"{path}.line_items", "declared field missing"))
+        else:
+            found += _check({"type": "array", "items": item}, lines, f"{path}.line_items")
+    return found
 
 
 def _check(spec: dict, value: Any, path: str) -> list[Deviation]:

@@ -117,19 +117,31 @@ def _options(record: dict) -> list[dict]:
 
 def order(record: dict, include: Collection[str], base: str,
           lines: Sequence[dict] | None) -> dict:
-    """Reference URLs made absolute for `base`; `fees` and `consignments` when included."""
+    """Reference URLs made absolute for `base`; `fees` and `consignments` when included.
+
+    `lines` are the order's lines as `/orders/{id}/products` serves them (faults applied):
+    with `consignments.line_items` the consignment embeds them whole, with `consignments` alone
+    it names each by reference, as BigCommerce's reference gives the two (`reference.py`)."""
     view = {**record, **{part: {**record[part], "url": base + record[part]["url"]}
                          for part in ORDER_REFERENCES if isinstance(record.get(part), dict)}}
     if "fees" in include:
         view["fees"] = []  # this store charges no custom fees (they would enter the totals)
     if include & {"consignments", "consignments.line_items"}:
-        view["consignments"] = _consignments(
-            record, lines if "consignments.line_items" in include else None)
+        items = (list(lines or ()) if "consignments.line_items" in include
+                 else [_line_reference(base, record, line) for line in lines or ()])
+        view["consignments"] = _consignments(record, items)
     return view
 
 
-def _consignments(record: dict, lines: Sequence[dict] | None) -> dict:
-    """One shipping consignment to the billing address (the object structure)."""
+def _line_reference(base: str, record: Mapping, line: Mapping) -> dict:
+    """A line named, not embedded (the reference's `products_Resource`)."""
+    resource = f"/orders/{_key(record)}/products/{line.get('id')}"
+    return {"url": f"{base}v2{resource}", "resource": resource}
+
+
+def _consignments(record: dict, line_items: list[dict]) -> dict:
+    """One shipping consignment to the billing address (the object structure) with every
+    line: this store ships each order to one address, with no pickups or digital goods."""
     address = record.get("billing_address") or {}
     shipping: dict = {
         "id": max(0, _key(record) - 99), **{k: v for k, v in address.items() if k != "form_fields"},
@@ -145,16 +157,10 @@ def _consignments(record: dict, lines: Sequence[dict] | None) -> dict:
         "shipping_zone_id": 1 if address.get("country_iso2") == "KR" else 2,
         "shipping_zone_name": "대한민국" if address.get("country_iso2") == "KR"
         else "International",
+        "line_items": line_items,
     }
-    if lines is not None:
-        shipping["line_items"] = [_consigned(line) for line in lines]
     return {"pickups": [], "shipping": [shipping], "downloads": [],
             "email": {"gift_certificates": []}}
-
-
-def _consigned(line: Mapping) -> dict:
-    keys = ("id", "product_id", "variant_id", "name", "sku", "quantity", "order_address_id")
-    return {key: line.get(key) for key in keys}
 
 
 def _key(record: Mapping) -> int:

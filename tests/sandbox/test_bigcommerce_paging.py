@@ -162,5 +162,12 @@ def test_order_includes_add_fees_and_consignments_only_when_asked(sandbox):
         assert order["fees"] == []
         (shipping,) = order["consignments"]["shipping"]
         lines = sandbox.dataset.order_products[order["id"]]
-        assert [item["id"] for item in shipping["line_items"]] == [line["id"] for line in lines]
+        # Whole, as /products serves them (BigCommerce's reference: `orderProducts`).
+        assert shipping["line_items"] == get_json(sandbox, f"/v2/orders/{order['id']}/products")
         assert {line["order_address_id"] for line in lines} == {shipping["id"]}
+    named = get_json(sandbox, "/v2/orders?limit=5&include=consignments")
+    for order in named:
+        (shipping,) = order["consignments"]["shipping"]
+        lines = sandbox.dataset.order_products[order["id"]]
+        assert [item["resource"] for item in shipping["line_items"]] == [
+            f"/orders/{order['id']}/products/{line['id']}" for line in lines]

@@ -162,6 +162,34 @@ def test_validator_reports_dropped_and_retyped_fields():
     assert 0 < dropped[("products.sku", "declared field missing")] < 12
 
 
+def test_validator_holds_consignment_lines_to_the_order_products_reference(sandbox_orders):
+    """With `consignments.line_items` each consignment embeds whole order products (the
+    reference's `orderProducts`); a line cut to a few keys, as this sandbox once served them,
+    or a reference where a record was asked for, is a deviation naming the line and the field."""
+    chosen = {"consignments", "consignments.line_items"}
+    (order,) = sandbox_orders("include=consignments.line_items&limit=1")
+    assert ref.validate("orders", order, chosen) == []
+    line = order["consignments"]["shipping"][0]["line_items"][0]
+    keys = ("id", "product_id", "variant_id", "name", "sku", "quantity", "order_address_id")
+    cut = {key: line[key] for key in keys}
+    shipping = {**order["consignments"]["shipping"][0], "line_items": [cut]}
+    broken = {**order, "consignments": {**order["consignments"], "shipping": [shipping]}}
+    found = {(d.path, d.rule) for d in ref.validate("orders", broken, chosen)}
+    assert ("orders.consignments.shipping[0].line_items[0].base_price",
+            "declared field missing") in found
+    assert all(path.startswith("orders.consignments.shipping[0].line_items[0].")
+               for path, _ in found)
+    (named,) = sandbox_orders("include=consignments&limit=1")
+    assert ref.validate("orders", named, {"consignments"}) == []
+    assert ref.validate("orders", named, chosen)  # references where records were asked for
+
+
+@pytest.fixture(scope="module")
+def sandbox_orders():
+    with running_sandbox(config(SIZE)) as sandbox:
+        yield lambda query: get_json(sandbox, f"/v2/orders?{query}")
+
+
 def test_validator_checks_nested_fields_enums_and_null():
     """Nested properties, array items, enums and nullability are judged, not just the top."""
     order = get_order()
