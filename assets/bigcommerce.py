@@ -1,7 +1,7 @@
 """The BigCommerce streams as extraction specs.
 
 Each stream is an `ExtractionSpec` whose reader says how its pages come: a v3 list, a v2 list,
-one request per order, or the on-sale slice of the inventory. `assets.factory` turns every
+an order's lines, or the on-sale slice of the inventory. `assets.factory` turns every
 spec into its asset, so adding a stream is a spec and, at most, a page function.
 """
 
@@ -20,6 +20,7 @@ from contracts import contract_for
 from lineage import naming
 from lineage.naming import DatasetId
 from resources.bigcommerce import BigCommerceClient, BigCommerceResource, reads
+from resources.bigcommerce.order_lines import LineSources, order_lines
 
 if TYPE_CHECKING:
     from assets.extraction import Extraction
@@ -94,9 +95,11 @@ async def read_orders(client: BigCommerceClient, extraction: Extraction) -> None
 async def read_order_products(client: BigCommerceClient, extraction: Extraction) -> None:
     """Every line of every order changed in the window; each line takes its order's time.
 
-    An order whose lines answer 404 was deleted after the orders were read: it is held back
-    (never an order without its lines), named in the log and the asset's metadata
-    (`orders_without_lines`), and the read goes on.
+    The lines come with their orders, 250 orders a request (`order_lines`), and from the
+    order's `/products` where the listing does not account for it; the metadata's
+    `order_lines_read` says how many of each. An order whose lines answer 404 was deleted after
+    the orders were read: it is held back (never an order without its lines), named in the log
+    and the asset's metadata (`orders_without_lines`), and the read goes on.
     """
     orders = ORDERS.ref
 
@@ -107,9 +110,8 @@ async def read_order_products(client: BigCommerceClient, extraction: Extraction)
             yield row
 
     missing: list[int] = []
-    async for (order_id, modified_at), records in reads.sublists(
-        client, changed_orders(), lambda key: f"v2/orders/{key[0]}/products"
-    ):
+    sources = LineSources()
+    async for (order_id, modified_at), records in order_lines(client, changed_orders(), sources):
         if records is None:
             missing.append(order_id)
             extraction.hold_parent(ORDERS.contract.qualified_name, order_id,
@@ -117,6 +119,10 @@ async def read_order_products(client: BigCommerceClient, extraction: Extraction)
                                    "were read")
         else:
             extraction.add(records, modified_at=modified_at)
+    read = (f"{sources.embedded} orders with their orders ({sources.listing_requests} listing "
+            f"requests), {sources.from_products} from /v2/orders/{{id}}/products")
+    extraction.note("order_lines_read", read)
+    extraction.context.log.info(f"order lines: {read}")
     if missing:
         missing.sort()
         extraction.note("orders_without_lines", ", ".join(map(str, missing[:MAX_NAMED])) +

@@ -11,7 +11,9 @@ in an order no change can disturb:
 - `cursor`: BigCommerce's v3 cursor paging (`after`), for lists that have no id range filter,
   and `created_ranges`, several cursor reads side by side over ranges of `date_created`;
 - `sublists`: one paged sub-list per key (an order's lines), several keys at once, where a key
-  whose sub-list is gone (404/410: deleted since its parent was read) is reported, not fatal.
+  whose sub-list is gone (404/410: deleted since its parent was read) is reported, not fatal;
+  `order_lines` reads the orders' lines with the orders instead, 250 orders a request, and
+  falls back to the sub-list per order where the listing does not account for one.
 
 Each yields plain lists of records as they arrive.
 """
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -86,42 +88,43 @@ async def cursor(client: BigCommerceClient, path: str, params: dict[str, Any],
         query = {**params, "limit": limit, "after": end}
 
 
-async def sublists(client: BigCommerceClient, keys: AsyncIterator[Any], path_of: Any, *,
-                   limit: int = PAGE, gone: frozenset[int] = frozenset({404, 410}),
-                   ) -> AsyncIterator[tuple[Any, list[Any] | None]]:
-    """Every page of one v2 sub-list per key, `concurrency` keys at a time; yields
-    (key, records), or (key, None) when the sub-list answered a status in `gone`.
+GONE = frozenset({404, 410})
 
-    Results come as they complete; keys are read lazily, so memory holds only the requests in
-    flight, whatever the number of keys.
+
+async def sublist(client: BigCommerceClient, path: str, *, limit: int = PAGE,
+                  gone: frozenset[int] = GONE) -> list[Any] | None:
+    """Every page of one v2 sub-list, or None when it answered a status in `gone`."""
+    records: list[Any] = []
+    for number in count_from(1):
+        status, body = await client.get(path, {"limit": limit, "page": number}, tolerate=gone)
+        if status in gone:
+            client.stats.gone.append(f"{path} (HTTP {status})")
+            return None
+        if body is not None and not isinstance(body, list):
+            raise BigCommerceError(f"GET {path}: expected a JSON array")
+        records.extend(body or [])
+        if len(body or []) < limit:
+            return records
+    raise AssertionError("count_from never ends")
+
+
+async def side_by_side(client: BigCommerceClient, items: AsyncIterator[Any],
+                       read: Callable[[Any], Awaitable[Any]]) -> AsyncIterator[Any]:
+    """`read(item)` for every item, `2 * concurrency` at a time; results as they complete.
+
+    Items are taken lazily, so memory holds only the reads in flight, whatever their number.
     """
-
-    async def fetch(key: Any) -> tuple[Any, list[Any] | None]:
-        records: list[Any] = []
-        for number in count_from(1):
-            status, body = await client.get(path_of(key), {"limit": limit, "page": number},
-                                            tolerate=gone)
-            if status in gone:
-                client.stats.gone.append(f"{path_of(key)} (HTTP {status})")
-                return key, None
-            if body is not None and not isinstance(body, list):
-                raise BigCommerceError(f"GET {path_of(key)}: expected a JSON array")
-            records.extend(body or [])
-            if len(body or []) < limit:
-                return key, records
-        raise AssertionError("count_from never ends")
-
     pending: set[asyncio.Task] = set()
     exhausted = False
     try:
         while True:
             while not exhausted and len(pending) < 2 * client.concurrency:
                 try:
-                    key = await anext(keys)
+                    item = await anext(items)
                 except StopAsyncIteration:
                     exhausted = True
                     break
-                pending.add(asyncio.create_task(fetch(key)))
+                pending.add(asyncio.create_task(read(item)))
             if not pending:
                 return
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
@@ -133,5 +136,18 @@ async def sublists(client: BigCommerceClient, keys: AsyncIterator[Any], path_of:
         await asyncio.gather(*pending, return_exceptions=True)
 
 
+async def sublists(client: BigCommerceClient, keys: AsyncIterator[Any], path_of: Any, *,
+                   limit: int = PAGE, gone: frozenset[int] = GONE,
+                   ) -> AsyncIterator[tuple[Any, list[Any] | None]]:
+    """Every page of one v2 sub-list per key, several keys at once; yields (key, records), or
+    (key, None) when the sub-list answered a status in `gone`."""
+
+    async def read(key: Any) -> tuple[Any, list[Any] | None]:
+        return key, await sublist(client, path_of(key), limit=limit, gone=gone)
+
+    async for result in side_by_side(client, keys, read):
+        yield result
+
+
 __all__ = ["PAGE", "V2_ORDERS", "V3_PRODUCTS", "KeysetListing", "created_ranges", "cursor",
-           "keyset", "sublists"]
+           "keyset", "side_by_side", "sublist", "sublists"]

@@ -152,8 +152,9 @@ dg.materialize(assets, resources={
 
 
 def test_a_kill_mid_extraction_then_a_rerun_loses_nothing(tmp_path, wise_postgres):
-    """kill -9 while order products stream in; the rerun publishes every item exactly once."""
-    slow = {"endpoint": "order_products", "kind": "latency", "min_ms": 20, "max_ms": 40}
+    """kill -9 while order products stream in; the rerun publishes every item exactly once.
+    The lines come with the orders listing (`order_lines`), so that is what is slowed."""
+    slow = {"endpoint": "orders", "kind": "latency", "min_ms": 300, "max_ms": 400}
     with running_sandbox(sandbox_config([slow])) as api:
         resources = extraction_resources(api, wise_postgres, tmp_path)
         assert materialize(resources, selection={"src_order"}).success
