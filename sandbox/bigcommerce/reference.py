@@ -10,6 +10,8 @@ readable deviations instead of raising, so a test can report every one of them a
   a float, `oneOf` any one branch, `any` anything), `nullable: true` allows null, `enum`,
   `maxLength`, `minimum` / `maximum` and the `date-time` / `date` formats hold;
 - nested objects and arrays are checked to the depth the catalogue gives.
+- an order's consignment `line_items`, which the catalogue leaves bare, are checked as whole
+  order products or as references, per the include (`CONSIGNMENT_KINDS`, below).
 """
 
 from __future__ import annotations
