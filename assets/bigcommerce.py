@@ -119,8 +119,9 @@ async def read_order_products(client: BigCommerceClient, extraction: Extraction)
                                    "were read")
         else:
             extraction.add(records, modified_at=modified_at)
-    read = (f"{sources.embedded} orders with their orders ({sources.listing_requests} listing "
-            f"requests), {sources.from_products} from /v2/orders/{{id}}/products")
+    read = (f"lines of {sources.embedded} orders read with the orders listing "
+            f"({sources.listing_requests} requests), of {sources.from_products} orders from "
+            "/v2/orders/{id}/products")
     extraction.note("order_lines_read", read)
     extraction.context.log.info(f"order lines: {read}")
     if missing:
