@@ -9,7 +9,7 @@ Standard library only, because it runs on a fresh machine that has nothing but P
     python3 run.py sandbox start|stop|status             the embedded stand-ins, by hand
     python3 run.py bqemulator start|stop|status          the local BigQuery emulator, by hand
     python3 run.py marquez start|stop|status             Marquez (lineage API) on :5000, by hand
-    python3 run.py prepare                               build the dbt manifest if stale
+    python3 run.py prepare                               build the dbt manifest, and specs, if stale
     python3 run.py contracts [--check]                   regenerate dbt sources from contracts
     python3 run.py lineage DATASET [--column COL]        upstream/downstream from the event file
     python3 run.py bench                                 the benchmarks in benchmarks/

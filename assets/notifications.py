@@ -19,7 +19,7 @@ from assets.notifications_bigquery import write_events
 from assets.transformer.metadata import model_relation
 from resources.bigquery.raw_zone import BigQueryRawZone
 from resources.raw_zone import RawZoneResource, warehouse_lock
-from resources.transformer import manifest_path, transformer_project
+from resources.transformer import manifest_path
 
 SEOUL = ZoneInfo("Asia/Seoul")
 UPSTREAM_MODELS = ("fct_onsale_product_inventory", "fct_order_item", "dim_customer")
@@ -60,7 +60,7 @@ ON CONFLICT DO NOTHING
 
 def _relations() -> dict[str, str]:
     """The warehouse relation of each upstream model, as dbt named it."""
-    manifest = json.loads(Path(manifest_path(transformer_project())).read_text())
+    manifest = json.loads(manifest_path().read_text())
     by_name = {n["name"]: model_relation(n) for n in manifest["nodes"].values()
                if n["resource_type"] == "model"}
     return {"inventory": by_name[UPSTREAM_MODELS[0]], "items": by_name[UPSTREAM_MODELS[1]],

@@ -36,7 +36,6 @@ from resources.bigcommerce import BigCommerceResource
 from resources.lineage import LineageResource
 from resources.postgres import PostgresResource
 from resources.raw_zone import RawZoneResource
-from resources.transformer import dbt_executable, transformer_project
 from sandbox.bigcommerce.app import SandboxConfig
 from sandbox.bigcommerce.data import DatasetSize
 from sandbox.bigcommerce.server import running_sandbox
@@ -49,7 +48,7 @@ ROUNDS = 3
 
 
 def _resources(folder: Path, api, postgres, lineage: LineageResource) -> dict:
-    from dagster_dbt import DbtCliResource
+    from resources.dbt_cli import transformer_cli
 
     return {
         "bigcommerce": BigCommerceResource(store_hash=api.store_hash,
@@ -57,8 +56,7 @@ def _resources(folder: Path, api, postgres, lineage: LineageResource) -> dict:
         "wise_postgres": PostgresResource(url=postgres.reader_url),
         "raw_zone": RawZoneResource(root=str(folder / "raw"),
                                     warehouse=str(folder / "warehouse.duckdb")),
-        "dbt": DbtCliResource(project_dir=transformer_project(), target="local",
-                              dbt_executable=dbt_executable()),
+        "dbt": transformer_cli("local"),
         "lineage": lineage,
     }
 

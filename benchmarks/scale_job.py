@@ -58,14 +58,14 @@ def scale_job() -> dg.JobDefinition:
     from assets import EXTRACTION_SPECS
     from assets.factory import build_extraction_asset
     from assets.transformer.assets import build_transformer_assets
-    from assets.transformer.translator import GovernanceTranslator
+    from assets.transformer.specs import transformer_specs
     from automation.jobs import sync_order
-    from resources.transformer import transformer_project
+    from resources.transformer import manifest_path
 
     extraction = [build_extraction_asset(replace(spec, reader=TimedReader(spec.reader)))
                   for spec in EXTRACTION_SPECS]
-    transformer = build_transformer_assets(transformer_project(),
-                                           GovernanceTranslator(EXTRACTION_SPECS))
+    transformer = build_transformer_assets(transformer_specs(manifest_path(), EXTRACTION_SPECS),
+                                           EXTRACTION_SPECS)
     definitions = dg.Definitions(assets=[*extraction, transformer], jobs=[sync_order],
                                  resources=resources.defs().resources)
     return definitions.resolve_job_def(JOB)

@@ -81,7 +81,8 @@ def main(argv: list[str]) -> int:
     lineage_api.add_argument("--port", type=int, default=5000, help="API port (default 5000)")
     lineage_api.add_argument("--admin-port", type=int, default=5001,
                              help="admin port, /healthcheck (default 5001)")
-    commands.add_parser("prepare", help="build the dbt manifest (dbt parse) if it is stale")
+    commands.add_parser("prepare", help="build the dbt manifest (dbt parse) and the asset specs "
+                        "kept beside it, if stale")
     contracts = commands.add_parser(
         "contracts", help="regenerate the dbt sources files from the contracts"
     )
@@ -152,9 +153,11 @@ def main(argv: list[str]) -> int:
 
         return marquez_run(data, args.action, args.port, args.admin_port)
     if args.command == "prepare":
+        from assets.transformer.specs import prepare_specs
         from resources.transformer import prepare_manifest
 
         print(f"dbt manifest ready: {prepare_manifest()}")
+        print(f"dbt asset specs ready: {prepare_specs()}")
         return 0
     if args.command == "contracts":
         from cli.contracts import regenerate

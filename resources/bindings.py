@@ -1,7 +1,7 @@
 """Every connection bound per environment, in exactly one place: `defs()` (as `resources.defs()`).
 
 Only the code location reaches this module (through `resources.defs()`): it imports every
-connection's library, dagster-dbt and with it dbt-core included.
+connection's library but dbt's, which the `dbt` resource loads when a step runs it.
 """
 
 from __future__ import annotations
@@ -9,15 +9,14 @@ from __future__ import annotations
 import os
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from resources.alerts import OPTIONAL_ENV, AlertsResource
 from resources.bigcommerce import BigCommerceResource
+from resources.dbt_cli import transformer_cli
 from resources.environment import DataDir, environment, warehouse
 from resources.lineage import LineageResource
 from resources.postgres import PostgresResource
 from resources.raw_zone import RawZoneResource
-from resources.transformer import dbt_executable, dbt_target, transformer_project
 
 
 def _bigcommerce(env: str, data: DataDir) -> BigCommerceResource:
@@ -90,10 +89,6 @@ def defs() -> dg.Definitions:
             "wise_postgres": PostgresResource(url=dg.EnvVar("WISE_POSTGRES_URL")),
             "raw_zone": _raw_zone(data),
             "lineage": _lineage(data),
-            "dbt": DbtCliResource(
-                project_dir=transformer_project(),
-                target=dbt_target(),
-                dbt_executable=dbt_executable(),
-            ),
+            "dbt": transformer_cli(),
         }
     )

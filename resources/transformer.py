@@ -78,9 +78,15 @@ def _newest_input(project_dir: Path) -> float:
     return max(stamps)
 
 
-def manifest_path(project: DbtProject) -> Path:
-    """The manifest, or a clear error when it was never built."""
-    path = Path(project.manifest_path)
+def manifest_path(project: DbtProject | None = None) -> Path:
+    """The manifest, or a clear error when it was never built.
+
+    Without a project it is `transformer/`'s, found without dagster-dbt (loading the code
+    location needs no more than this path), and re-parsed first under `dagster dev`, as
+    `transformer_project()` does."""
+    if project is None and os.getenv("DAGSTER_IS_DEV_CLI"):  # dagster-dbt's `using_dagster_dev`
+        prepare_manifest(TRANSFORMER_DIR)
+    path = Path(project.manifest_path) if project else TRANSFORMER_DIR / "target" / "manifest.json"
     if not path.exists():
         raise TransformerSetupError(
             f"{path} is missing: build it with `python3 run.py prepare` "

@@ -18,14 +18,16 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, DbtProject
 
-from assets.transformer.translator import GovernanceTranslator
+from resources.dbt_cli import DbtCli
 from resources.raw_zone import RawZoneResource, warehouse_lock
-from resources.transformer import TransformerSetupError, check_profile, manifest_path
+from resources.transformer import TransformerSetupError, check_profile
+
+if TYPE_CHECKING:
+    from assets.transformer.translator import GovernanceTranslator
 
 CHECK_NAME = "source_freshness"
 # dbt's verdicts -> what the steward reads, and how loud the check is.
@@ -35,7 +37,7 @@ _PERIOD_HOURS = {"minute": 1 / 60, "hour": 1.0, "day": 24.0}
 
 
 def freshness_sources(
-    manifest: Mapping[str, Any], translator: GovernanceTranslator
+    manifest: Mapping[str, Any], translator: "GovernanceTranslator"
 ) -> dict[dg.AssetKey, Mapping[str, Any]]:
     """The dbt source with a freshness threshold behind each extraction asset."""
     found: dict[dg.AssetKey, Mapping[str, Any]] = {}
@@ -111,11 +113,11 @@ def _runtime_errors(events: Iterable[Any]) -> dict[str, str]:
     return errors
 
 
-def _measure(project: DbtProject, dbt: DbtCliResource, raw_zone: RawZoneResource,
+def _measure(dbt: DbtCli, raw_zone: RawZoneResource,
              selectors: list[str]) -> tuple[dict[str, Mapping[str, Any]], str]:
     """Run `dbt source freshness` on the selected sources: results by unique id, and why a
     source has none."""
-    check_profile(Path(project.project_dir), dbt.target)
+    check_profile(Path(dbt.project_dir), dbt.target)
     # profiles.yml reads the warehouse path from the environment (see its comment).
     os.environ["GOV_WAREHOUSE_PATH"] = raw_zone.warehouse
     # dbt-duckdb opens the warehouse file as a writer, so it waits for a publish or a
@@ -133,10 +135,9 @@ def _measure(project: DbtProject, dbt: DbtCliResource, raw_zone: RawZoneResource
 
 
 def build_source_freshness_check(
-    project: DbtProject, translator: GovernanceTranslator
+    sources: Mapping[dg.AssetKey, Mapping[str, Any]],
 ) -> dg.AssetChecksDefinition:
-    manifest = json.loads(Path(manifest_path(project)).read_text())
-    sources = freshness_sources(manifest, translator)
+    """The check over `freshness_sources()` (kept with the specs, `assets.transformer.specs`)."""
 
     @dg.multi_asset_check(
         name=CHECK_NAME,
@@ -151,12 +152,12 @@ def build_source_freshness_check(
         compute_kind="dbt",
     )
     def source_freshness(
-        context: dg.AssetCheckExecutionContext, dbt: DbtCliResource, raw_zone: RawZoneResource
+        context: dg.AssetCheckExecutionContext, dbt: DbtCli, raw_zone: RawZoneResource
     ) -> Iterator[dg.AssetCheckResult]:
         selected = [check.asset_key for check in context.selected_asset_check_keys]
         selectors = [f"source:{sources[k]['source_name']}.{sources[k]['name']}" for k in selected]
         try:
-            results, why = _measure(project, dbt, raw_zone, selectors)
+            results, why = _measure(dbt, raw_zone, selectors)
         except (TransformerSetupError, TimeoutError) as error:  # a profile or lock problem
             results, why = {}, f"{type(error).__name__}: {error}"
         for key in selected:

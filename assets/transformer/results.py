@@ -12,17 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 import duckdb
 
 from assets.transformer.metadata import model_metadata
 from assets.transformer.stored_failures import stored_failures
-from assets.transformer.translator import GovernanceTranslator
 from assets.transformer.upstream import upstream_quarantine
 from resources.raw_zone.layout import ZonePaths
 from resources.transformer import duckdb_memory_limit
+
+if TYPE_CHECKING:
+    from assets.transformer.translator import GovernanceTranslator
 
 
 def unique_id(event: Any) -> str | None:

@@ -82,12 +82,9 @@ def published_counts(zone: RawZone) -> dict[str, tuple[int, int]]:
 
 def pipeline_resources(api, wise_postgres, data_dir: Path) -> dict:
     """Extraction resources plus dbt on the same warehouse."""
-    from dagster_dbt import DbtCliResource
-
-    from resources.transformer import dbt_executable, transformer_project
+    from resources.dbt_cli import transformer_cli
 
     return {
         **extraction_resources(api, wise_postgres, data_dir),
-        "dbt": DbtCliResource(project_dir=transformer_project(), target="local",
-                              dbt_executable=dbt_executable()),
+        "dbt": transformer_cli("local"),
     }

@@ -16,13 +16,13 @@ from collections.abc import Iterable
 import dagster as dg
 import duckdb
 import pytest
-from dagster_dbt import DbtCliResource
 
 from assets.transformer.descriptions import describe_test
+from resources.dbt_cli import transformer_cli
 from resources.lineage import LineageResource
 from resources.postgres import PostgresResource
 from resources.raw_zone import RawZone, RawZoneResource
-from resources.transformer import dbt_executable, manifest_path, transformer_project
+from resources.transformer import manifest_path
 from sandbox.bigcommerce.data import Dataset, DatasetSize
 from sandbox.postgres_seed import default_anchor
 from sandbox.raw_zone_fill import SPECS, stage_records
@@ -81,8 +81,7 @@ def build(tmp_path_factory, wise_postgres) -> dict:
     data = Dataset.generate(42, DatasetSize.scaled(SIZE), default_anchor())
     undated, held = fill(zone, data, wise_postgres)
     resources = {
-        "dbt": DbtCliResource(project_dir=transformer_project(), target="local",
-                              dbt_executable=dbt_executable()),
+        "dbt": transformer_cli("local"),
         "raw_zone": RawZoneResource(root=str(folder / "raw"),
                                     warehouse=str(folder / "warehouse.duckdb")),
         "lineage": LineageResource(file_path=str(folder / "lineage.jsonl")),
@@ -112,7 +111,7 @@ def test_every_dbt_check_spec_says_what_it_checks():
 
 
 def test_a_package_test_is_described_by_its_name_and_arguments():
-    manifest = json.loads(manifest_path(transformer_project()).read_text())
+    manifest = json.loads(manifest_path().read_text())
     node = {"name": "t", "attached_node": "model.commerce_governance.fct_order",
             "test_metadata": {"name": "accepted_range", "namespace": "dbt_utils", "kwargs": {
                 "column_name": "order_total", "min_value": 0, "inclusive": True,

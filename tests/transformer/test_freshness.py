@@ -13,15 +13,15 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import pytest
 import yaml
-from dagster_dbt import DbtCliResource
 
 from assets import EXTRACTION_ASSETS, EXTRACTION_SPECS
-from assets.transformer.freshness import CHECK_NAME, build_source_freshness_check
+from assets.transformer.freshness import CHECK_NAME, build_source_freshness_check, freshness_sources
 from assets.transformer.sources import rendered
 from assets.transformer.translator import GovernanceTranslator
 from automation.alerting import check_alerts
+from resources.dbt_cli import transformer_cli
 from resources.raw_zone import RawZone, RawZoneResource
-from resources.transformer import dbt_executable, transformer_project
+from resources.transformer import manifest_path
 from tests.assets.support import zone_ref
 
 AGES = {  # asset -> how long ago its only batch was extracted
@@ -34,8 +34,9 @@ NEVER_PUBLISHED = "src_quotation"
 
 
 def freshness_check() -> dg.AssetChecksDefinition:
-    return build_source_freshness_check(transformer_project(),
-                                        GovernanceTranslator(EXTRACTION_SPECS))
+    manifest = json.loads(manifest_path().read_text())
+    return build_source_freshness_check(
+        freshness_sources(manifest, GovernanceTranslator(EXTRACTION_SPECS)))
 
 
 def publish(zone: RawZone, asset: str, age: timedelta) -> None:
@@ -79,8 +80,7 @@ def checks_only(keys: list[dg.AssetKey], raw_zone: RawZoneResource,
     specs = [asset.get_asset_spec(asset.key) for asset in EXTRACTION_ASSETS]
     return dg.Definitions(
         assets=specs, asset_checks=[freshness_check()], jobs=[job],
-        resources={"raw_zone": raw_zone, "dbt": DbtCliResource(
-            project_dir=transformer_project(), target=target, dbt_executable=dbt_executable())})
+        resources={"raw_zone": raw_zone, "dbt": transformer_cli(target)})
 
 
 def test_when_dbt_cannot_run_every_check_says_so_and_the_run_succeeds(tmp_path):
