@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 from pydantic import Field
@@ -24,9 +24,11 @@ from assets.records import Parsed, parse_record, to_json
 from assets.spec import ExtractionSpec
 from checks.audit import BatchAudit, Staging, audit_batch
 from checks.drift import Drift, json_type
-from lineage.extraction import ExtractionLineage
 from resources.bigquery.raw_zone import BigQueryRawZone
 from resources.raw_zone import RawZone, StagedBatch, TableRef
+
+if TYPE_CHECKING:  # imported by the step that emits: it loads openlineage-python
+    from lineage.extraction import ExtractionLineage
 
 PROGRESS_EVERY_S = 5.0
 

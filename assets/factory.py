@@ -17,7 +17,6 @@ import dagster as dg
 from assets.extraction import ExtractionConfig, extract
 from assets.spec import ExtractionSpec
 from checks.report import failed_check_headline
-from lineage.extraction import extraction_lineage
 
 
 def build_extraction_asset(spec: ExtractionSpec) -> dg.AssetsDefinition:
@@ -27,6 +26,8 @@ def build_extraction_asset(spec: ExtractionSpec) -> dg.AssetsDefinition:
 
     @dg.asset(**spec.asset_kwargs())
     def _asset(context: dg.AssetExecutionContext, config: ExtractionConfig) -> Iterator:
+        from lineage.extraction import extraction_lineage  # openlineage: the step's, not the load's
+
         source = getattr(context.resources, reader.resource_key)
         zone = context.resources.raw_zone.zone()
         tracer = extraction_lineage(context, context.resources.lineage, spec.lineage_table, zone,

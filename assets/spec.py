@@ -17,12 +17,14 @@ from assets.records import RecordShape
 from checks import contract_check_specs
 from contracts.base import Contract
 from contracts.derive import record_path, table_schema
-from lineage.extraction import ExtractedTable
-from lineage.naming import DatasetId
 from resources.raw_zone import TableRef
 
 if TYPE_CHECKING:  # assets.extraction imports this module
     from assets.extraction import Extraction
+
+    # lineage/ is imported by the steps that emit: it loads openlineage-python (~0.25 s)
+    from lineage.extraction import ExtractedTable
+    from lineage.naming import DatasetId
 
 
 class SourceReader(Protocol):
@@ -88,6 +90,8 @@ class ExtractionSpec:
     @property
     def lineage_table(self) -> ExtractedTable:
         """What the extraction's lineage events say of its table."""
+        from lineage.extraction import ExtractedTable
+
         return ExtractedTable(self.name, self.contract, self.ref, self.source_label)
 
     @property

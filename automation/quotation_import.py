@@ -16,7 +16,6 @@ from assets.extraction import Extraction, Window
 from assets.records import RecordShape
 from assets.wise import QUOTATIONS
 from lineage import naming
-from lineage.extraction import extraction_lineage
 from resources.lineage import LineageResource
 from resources.raw_zone import RawZoneResource
 
@@ -61,6 +60,8 @@ def import_quotation_csv(
     context: dg.OpExecutionContext, config: QuotationFileConfig, raw_zone: RawZoneResource,
     lineage: LineageResource,
 ) -> None:
+    from lineage.extraction import extraction_lineage  # openlineage: the op's, not the load's
+
     path = Path(config.path)
     spec = dataclasses.replace(
         QUOTATIONS, shape=RecordShape("id", "updated_at", "iso8601"),

@@ -15,7 +15,6 @@ import dagster as dg
 from automation.alerting import check_alerts, run_alerts
 from automation.quotation_import import import_quotation_file
 from automation.run_log import post_to_run
-from lineage.dagster_run import report_run, ship_finished
 from resources.alerts import Alert, AlertsResource
 from resources.environment import DataDir
 from resources.lineage import LineageResource
@@ -133,6 +132,8 @@ def lineage_of_failed_runs(context: dg.RunFailureSensorContext,
 
 def _report_lineage(context: dg.RunStatusSensorContext, lineage: LineageResource,
                     error: str | None = None) -> None:
+    from lineage.dagster_run import report_run, ship_finished  # openlineage: only on a tick
+
     emitter = lineage.emitter()
     report_run(emitter, context.instance, context.dagster_run, error)
     context.log.info(emitter.summary())

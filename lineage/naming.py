@@ -4,6 +4,10 @@ Identities follow OpenLineage's dataset naming spec through `openlineage.client.
 has a helper (PostgreSQL, local files). Where it has none (DuckDB, an HTTP API) the namespace is
 built the way the spec builds the others (`scheme://authority`) and the name is the path inside
 it. No identity ever carries a credential: user, password and tokens are dropped here.
+
+The naming helpers and psycopg's DSN parser are imported by the functions that use them:
+`openlineage.client.naming` loads the whole client (about 0.25 s), and the assets' specs
+import this module when the code location loads.
 """
 
 from __future__ import annotations
@@ -13,9 +17,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
-
-from openlineage.client.naming.dataset import LocalFileSystem, Postgres
-from psycopg.conninfo import conninfo_to_dict
 
 from resources.bigquery.raw_zone import BigQueryRawZone
 from resources.raw_zone import RawZone, TableRef
@@ -59,6 +60,8 @@ def postgres_table(url: str, table: str, schema: str = "public") -> DatasetId:
 
     A Unix-socket directory is this machine: it becomes `localhost`, so the identity does not
     change with the socket's temporary folder. Only the first of several hosts is named."""
+    from psycopg.conninfo import conninfo_to_dict
+
     try:
         info = conninfo_to_dict(url)
     except Exception:  # libpq's message may quote the URL, password included
@@ -68,12 +71,16 @@ def postgres_table(url: str, table: str, schema: str = "public") -> DatasetId:
         host = "localhost"
     port = str(info.get("port") or "5432").split(",")[0]
     database = str(info.get("dbname") or info.get("user") or "postgres")
+    from openlineage.client.naming.dataset import Postgres
+
     naming = Postgres(host=host, port=port, database=database, schema=schema, table=table)
     return DatasetId(naming.get_namespace(), naming.get_name())
 
 
 def url_password(url: str) -> str | None:
     """The password in a PostgreSQL URL or DSN, so messages can be scrubbed of it."""
+    from psycopg.conninfo import conninfo_to_dict
+
     try:
         return conninfo_to_dict(url).get("password") or None
     except Exception:  # unreadable: nothing to scrub that naming could find
@@ -96,6 +103,8 @@ def bigcommerce_endpoint(base_url: str, store_hash: str, label: str) -> DatasetI
 
 
 def local_file(path: str | Path) -> DatasetId:
+    from openlineage.client.naming.dataset import LocalFileSystem
+
     naming = LocalFileSystem(path=os.path.abspath(path))
     return DatasetId(naming.get_namespace(), naming.get_name())
 

@@ -9,7 +9,11 @@ Everything is configured here, in code. The client is never left to find its own
 `openlineage-python` would merge an `openlineage.yml` from the working directory (or
 `OPENLINEAGE_CONFIG`, `~/.openlineage`) and `OPENLINEAGE__*` variables into every client, which
 silently redirects events, filters them out or copies environment variables (secrets) into
-them. `_CodeConfiguredClient` switches those sources off.
+them. `resources.lineage_client` switches those sources off.
+
+openlineage-python, requests and the outbox are imported where a client is built or a shipment
+made, not here: loading the code location binds this resource and needs none of them (the
+client alone takes about 0.25 s to import).
 """
 
 from __future__ import annotations
@@ -20,20 +24,21 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-from openlineage.client import OpenLineageClient
-from openlineage.client.event_v2 import RunEvent
-from openlineage.client.transport import get_default_factory
-from openlineage.client.transport.composite import CompositeConfig, CompositeTransport
-from openlineage.client.transport.transport import Transport
 from pydantic import Field
 
-from resources.lineage_outbox import ENDPOINT, LANES, Shipment, Shipper, deal
-from resources.marquez_tags import MarquezTagger
+if TYPE_CHECKING:
+    from openlineage.client import OpenLineageClient
+    from openlineage.client.event_v2 import RunEvent
+
+    from resources.lineage_outbox import Shipment
+    from resources.marquez_tags import MarquezTagger
 
 LOG = logging.getLogger("commerce_governance.lineage")
+LANES = 4  # jobs sent side by side (`emit_all`, and the outbox's shipments)
+ENDPOINT = "api/v1/lineage"  # Marquez's ingest path
 
 
 class LineageDeliveryError(RuntimeError):
@@ -85,6 +90,8 @@ class LineageEmitter:
         about 10 s; side by side, 4 lanes took 6 s. One job's events share a lane because
         their order is what Marquez keeps (a run's START before its COMPLETE, the newest run
         as the job's current version)."""
+        from resources.lineage_outbox import deal
+
         lanes = deal(events, LANES, lambda event: (event.job.namespace, event.job.name))
         if len(lanes) <= 1:
             return sum(self._emit_in_order(lane, give_up_after) for lane in lanes)
@@ -129,38 +136,6 @@ HTTP_RETRY = {
 }
 
 
-class _CodeConfiguredClient(OpenLineageClient):
-    """The stock client, minus the configuration it would read from files and environment."""
-
-    @staticmethod
-    def _find_yaml_config_path() -> str | None:
-        return None
-
-    @classmethod
-    def _load_config_from_env_variables(cls) -> dict[str, Any] | None:
-        return None
-
-    def _alias_env_vars(self) -> None:
-        """The stock client copies OPENLINEAGE_URL into `os.environ` under other names."""
-
-
-class _EveryTransport(CompositeTransport):
-    """Tries every transport (`continue_on_failure`), then raises if any of them failed.
-
-    The stock composite only logs a child's failure when another child took the event, so a
-    Marquez outage would go uncounted whenever the file still works."""
-
-    def emit(self, event: Any) -> None:
-        failures = []
-        for transport in self.transports:
-            try:
-                transport.emit(event)
-            except Exception as error:  # each child is independent; report them together
-                failures.append(f"{transport.kind}: {type(error).__name__}")
-        if failures:
-            raise LineageDeliveryError(", ".join(failures))
-
-
 class LineageResource(dg.ConfigurableResource):
     """OpenLineage delivery. Bind `url` to `EnvVar("OPENLINEAGE_URL")`; see `resources.defs`."""
 
@@ -196,15 +171,11 @@ class LineageResource(dg.ConfigurableResource):
         configs = self.transport_configs()
         if not configs:
             return None
+        from resources.lineage_client import code_configured_client
+
         if self.file_path:  # the file transport does not create folders
             Path(self.file_path).parent.mkdir(parents=True, exist_ok=True)
-        transport: Transport
-        if len(configs) == 1:
-            transport = get_default_factory().create(configs[0])
-        else:
-            transport = _EveryTransport(CompositeConfig(transports=configs,
-                                                        continue_on_failure=True))
-        client = _CodeConfiguredClient(transport=transport)
+        client = code_configured_client(configs)
         # OPENLINEAGE_DISABLED=true makes the client swap any transport for a no-op; say so
         # (None) rather than count events as sent that went nowhere.
         return None if client.transport.kind == "noop" else client
@@ -213,6 +184,8 @@ class LineageResource(dg.ConfigurableResource):
         """A new emitter (one per step: it counts that step's deliveries). Never raises: a
         transport that cannot be built (a malformed URL) leaves an emitter that sends nothing
         and reports one failure."""
+        from resources.marquez_tags import MarquezTagger
+
         try:
             client = self.client()
             in_step = client and self.url and not self.outbox  # else the shipment tags
@@ -225,6 +198,8 @@ class LineageResource(dg.ConfigurableResource):
     def ship(self, finished: Callable[[str], bool]) -> Shipment | None:
         """Send the outbox's events of every run `finished` says has finished (run id in, bool
         out) to Marquez; None when there is no outbox to ship. Never raises."""
+        from resources.lineage_outbox import Shipper
+
         if self.disabled or not self.url or not self.outbox:
             return None
         return Shipper(Path(self.outbox), self.url, self.timeout_s).ship(finished)

@@ -33,11 +33,10 @@ import requests
 from openlineage.client.serde import Serde
 from openlineage.client.transport.transport import Config, Transport
 
+from resources.lineage import ENDPOINT, LANES
 from resources.marquez_tags import MarquezTagger
 
 LOG = logging.getLogger("commerce_governance.lineage")
-LANES = 4  # jobs shipped side by side
-ENDPOINT = "api/v1/lineage"  # Marquez's ingest path
 SUFFIX = ".jsonl"
 T = TypeVar("T")
 
@@ -234,8 +233,6 @@ def _parse(text: str) -> _Line:
 
 
 __all__ = [
-    "ENDPOINT",
-    "LANES",
     "OutboxConfig",
     "OutboxTransport",
     "Shipment",
