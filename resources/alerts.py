@@ -28,12 +28,13 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import dagster as dg
 from pydantic import Field
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+
+if TYPE_CHECKING:  # imported where an alert is posted: the code location loads without it
+    from slack_sdk import WebClient
 
 ALERT_LOGGER = logging.getLogger("commerce_governance.alerts")
 DEFAULT_WEBSERVER_URL = "http://localhost:3000"
@@ -126,6 +127,8 @@ def _never_sent(error: Exception) -> bool:
 
 def _post_once(client: WebClient, channel: str, text: str,
                blocks: list[dict[str, Any]]) -> _Attempt:
+    from slack_sdk.errors import SlackApiError
+
     try:
         client.chat_postMessage(channel=channel, text=text, blocks=blocks)
         return _Attempt("sent", "ok")
@@ -200,6 +203,8 @@ class AlertsResource(dg.ConfigurableResource):
 
     def _post_to_slack(self, alert: Alert) -> tuple[str, list[str]]:
         """("sent" or "failed: <code>", every attempt's answer); see the module docstring."""
+        from slack_sdk import WebClient
+
         # No slack_sdk retry handlers: which failures are safe to retry is decided here.
         client = WebClient(token=self.slack_token, base_url=self.slack_base_url or
                            WebClient.BASE_URL, timeout=self.slack_timeout_s, retry_handlers=[])

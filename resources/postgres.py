@@ -34,14 +34,14 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import dagster as dg
-import psycopg
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
-from psycopg.rows import dict_row
+
+if TYPE_CHECKING:  # imported where a connection opens: the code location loads without it
+    import psycopg
+    from psycopg import sql
 
 _URL_SCHEMES = ("postgres", "postgresql")
 _KV_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('(?:\\.|[^'])*'|\S+)", re.IGNORECASE)
@@ -114,6 +114,10 @@ class PostgresResource(dg.ConfigurableResource):
     @contextmanager
     def connect(self) -> Iterator[psycopg.Connection[dict[str, Any]]]:
         """A read-only connection (rows as dicts); refuses superusers; always rolled back."""
+        import psycopg
+        from psycopg.conninfo import conninfo_to_dict
+        from psycopg.rows import dict_row
+
         options = (
             f"-c statement_timeout={int(self.statement_timeout_ms)} "
             "-c default_transaction_read_only=on -c TimeZone=UTC"
@@ -203,6 +207,8 @@ class PostgresResource(dg.ConfigurableResource):
         for name in names:
             if not isinstance(name, str) or not name:
                 raise ValueError(f"identifier must be a non-empty string, got {name!r}")
+        from psycopg import sql
+
         selected = (
             sql.SQL(", ").join(sql.Identifier(c) for c in columns) if columns else sql.SQL("*")
         )
