@@ -13,7 +13,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-import duckdb
 
 from assets.notifications_bigquery import write_events
 from assets.transformer.metadata import model_relation
@@ -85,6 +84,8 @@ def op_product_notification_event(
         inserted, today, by_reason = write_events(zone, relations, event_date,
                                                   context.run.run_id)
         return _result(context, event_date, inserted, today, by_reason)
+    import duckdb  # the step's: the code location loads without it
+
     warehouse = Path(raw_zone.warehouse)
     with warehouse_lock(warehouse):
         connection = duckdb.connect(str(warehouse))

@@ -15,6 +15,11 @@ on each of them alike. Three kinds:
 
 Each row is the median of `RUNS` processes; the load's process also reports which of the
 libraries that must be paid only where they are used it had imported.
+
+Our modules are measured with their bytecode cached, as the installed libraries are (pip
+compiles them) and as a code server or step process finds them after the first start: the
+children run without `PYTHONDONTWRITEBYTECODE`, after one unmeasured load that writes the cache.
+Without it every load compiles the project's modules again, about 0.1 s more here.
 """
 
 from __future__ import annotations
@@ -52,8 +57,10 @@ print(json.dumps({'dagster_s': dagster_s, 'floor_s': time.perf_counter() - start
 
 def _measure(code: str) -> dict:
     """One fresh interpreter in the repository, as `dagster -m definitions` would start."""
+    env = {name: value for name, value in os.environ.items()
+           if name != "PYTHONDONTWRITEBYTECODE"}
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True,
-                          text=True, check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+                          text=True, check=True, env={**env, "PYTHONWARNINGS": "ignore"})
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -106,6 +113,7 @@ def run(folder: Path) -> str:
 
     prepare_manifest()
     prepare_specs()  # else the first load would build the kept specs, and time that too
+    _measure(LOCATION)  # writes our modules' bytecode cache; not measured
     print(f"  {RUNS} x 3 fresh processes, alternated …", flush=True)
     return report(measure())
 

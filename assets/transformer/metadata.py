@@ -8,10 +8,12 @@ after it exits, still under the warehouse lock, with one read-only connection.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-import duckdb
+
+if TYPE_CHECKING:  # imported where a connection opens: the code location loads without it
+    import duckdb
 
 
 def model_relation(node: Mapping[str, Any]) -> str:
@@ -27,6 +29,8 @@ def model_metadata(
     """`dagster/row_count` and `dagster/column_schema` per built model's unique id. A count
     that fails (a view too large for the connection's memory limit) costs that model its row
     count, logged, not the step: the build itself has succeeded."""
+    import duckdb
+
     found: dict[str, dict[str, Any]] = {}
     for unique_id in unique_ids:
         node = manifest["nodes"].get(unique_id)

@@ -6,9 +6,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import duckdb
 import pyarrow.parquet as pq
 from pydantic import Field
 
@@ -16,6 +16,9 @@ from resources.raw_zone.batch import StagedBatch
 from resources.raw_zone.holds import write_holds
 from resources.raw_zone.layout import TableRef, ZonePaths, batch_time, new_batch_id
 from resources.raw_zone.views import view_statements, warehouse_lock
+
+if TYPE_CHECKING:  # imported where a connection opens: the code location loads without it
+    import duckdb
 
 
 class RawZone:
@@ -66,6 +69,8 @@ class RawZone:
         statements = [s for ref in refs for s in view_statements(self.paths, ref)]
         if not statements:
             return
+        import duckdb
+
         with warehouse_lock(self.warehouse):
             connection = duckdb.connect(str(self.warehouse))
             try:
@@ -80,6 +85,8 @@ class RawZone:
 
         It never opens the warehouse file, so it cannot collide with dbt or a publish.
         """
+        import duckdb
+
         connection = duckdb.connect(":memory:")
         try:
             for ref in refs:
