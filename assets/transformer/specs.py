@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from dagster_shared.serdes import deserialize_value, serialize_value
 if TYPE_CHECKING:
     from assets.spec import ExtractionSpec
 
+LOG = logging.getLogger("commerce_governance.transformer")
 CACHE_NAME = "dagster_specs.json"
 # What dagster-dbt puts in the specs' metadata as live objects, for its own `dbt.cli(context=)`:
 # the step builds them again (`assets.transformer.assets`), so the file leaves them out.
@@ -187,11 +189,21 @@ def transformer_specs(manifest_path: Path,
     found = _read(cache, expected)
     if found is None:
         found = {"fingerprint": expected, **_build(manifest_path, extraction_specs)}
-        # Written whole, then renamed: two processes loading at once never read half a file.
-        partial = cache.with_name(f"{CACHE_NAME}.{os.getpid()}.tmp")
+        _write(cache, found)
+    return _decode(found)
+
+
+def _write(cache: Path, found: Mapping[str, Any]) -> None:
+    """Written whole, then renamed: two processes loading at once never read half a file. A
+    folder that cannot be written (a read-only image) only costs later loads the rebuild."""
+    partial = cache.with_name(f"{CACHE_NAME}.{os.getpid()}.tmp")
+    try:
         partial.write_text(json.dumps(found))
         partial.replace(cache)
-    return _decode(found)
+    except OSError as error:
+        LOG.warning("dbt asset specs not kept in %s (%s): each load builds them with dagster-dbt",
+                    cache, error)
+        partial.unlink(missing_ok=True)
 
 
 def prepare_specs() -> Path:

@@ -88,3 +88,13 @@ def test_another_extraction_table_rebuilds_the_kept_specs(manifest):
     kept = transformer_specs(manifest, renamed)
     deps = {dep.asset_key.to_user_string() for spec in kept.assets for dep in spec.deps}
     assert "src_order_v2" in deps and "src_order" not in deps
+
+
+def test_a_file_that_cannot_be_written_still_loads(manifest, caplog):
+    """As in a read-only image (root writes through permissions, so the file's place is
+    taken by a folder instead)."""
+    (manifest.parent / CACHE_NAME).mkdir()
+    kept = transformer_specs(manifest, EXTRACTION_SPECS)
+    assert len(kept.assets) == len(_reference().specs)
+    assert "not kept" in caplog.text
+    assert sorted(p.name for p in manifest.parent.iterdir()) == sorted(["manifest.json", CACHE_NAME])
