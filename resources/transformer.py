@@ -69,6 +69,11 @@ def transformer_project() -> DbtProject:
     return project
 
 
+def _manifest_file(project_dir: Path) -> Path:
+    """Where `dbt parse` writes the manifest (dbt's default target path)."""
+    return project_dir / "target" / "manifest.json"
+
+
 def _newest_input(project_dir: Path) -> float:
     stamps = [0.0]
     for name in PROJECT_INPUTS:
@@ -86,7 +91,7 @@ def manifest_path(project: DbtProject | None = None) -> Path:
     `transformer_project()` does."""
     if project is None and os.getenv("DAGSTER_IS_DEV_CLI"):  # dagster-dbt's `using_dagster_dev`
         prepare_manifest(TRANSFORMER_DIR)
-    path = Path(project.manifest_path) if project else TRANSFORMER_DIR / "target" / "manifest.json"
+    path = Path(project.manifest_path) if project else _manifest_file(TRANSFORMER_DIR)
     if not path.exists():
         raise TransformerSetupError(
             f"{path} is missing: build it with `python3 run.py prepare` "
@@ -122,7 +127,7 @@ def target_type(project_dir: Path = TRANSFORMER_DIR, target: str | None = None) 
 
 def prepare_manifest(project_dir: Path = TRANSFORMER_DIR) -> Path:
     """Run `dbt parse` when the manifest is missing or older than the project's files."""
-    manifest = project_dir / "target" / "manifest.json"
+    manifest = _manifest_file(project_dir)
     if manifest.exists() and manifest.stat().st_mtime >= _newest_input(project_dir):
         return manifest
     check_profile(project_dir, "local")

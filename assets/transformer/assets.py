@@ -29,7 +29,6 @@ from resources.dbt_cli import DbtCli
 from resources.lineage import LineageResource
 from resources.raw_zone import RawZoneResource, warehouse_lock
 from resources.transformer import (
-    TRANSFORMER_DIR,
     check_profile,
     dbt_target,
     manifest_path,
@@ -73,6 +72,7 @@ def failures(run_results: dict[str, Any], manifest: dict[str, Any], target_path:
 def emit_transformer_lineage(
     context: dg.AssetExecutionContext,
     lineage: LineageResource,
+    dbt: DbtCli,
     target: str,
     target_path: Path,
     column_types: dict[tuple[str, str], dict[str, str]],
@@ -81,7 +81,8 @@ def emit_transformer_lineage(
     from lineage.dbt import emit_dbt_run
 
     emitter = lineage.emitter()
-    emit_dbt_run(emitter, TRANSFORMER_DIR, TRANSFORMER_DIR, target,
+    project_dir = Path(dbt.project_dir)
+    emit_dbt_run(emitter, project_dir, Path(dbt.profiles_dir or project_dir), target,
                  parent_job=context.run.job_name, parent_run_id=context.run.run_id,
                  target_path=target_path, column_types=column_types)
     context.log.info(f"dbt {emitter.summary()}")
@@ -180,7 +181,7 @@ def build_transformer_assets(
             events = list(step_events(invocation.stream(), context))
             extra, types = _read_after_build(context, raw_zone, adapter, manifest, events,
                                              translator)
-        emit_transformer_lineage(context, lineage, target, invocation.target_path, types)
+        emit_transformer_lineage(context, lineage, dbt, target, invocation.target_path, types)
         for event in events:
             yield enriched(event, extra, manifest, translator)
         if not invocation.is_successful():

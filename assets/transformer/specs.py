@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 LOG = logging.getLogger("commerce_governance.transformer")
 CACHE_NAME = "dagster_specs.json"
 # What dagster-dbt puts in the specs' metadata as live objects, for its own `dbt.cli(context=)`:
-# the step builds them again (`assets.transformer.assets`), so the file leaves them out.
+# the file leaves them out, and the step hands dbt the manifest and translator itself
+# (`assets.transformer.assets`).
 LIVE_METADATA = ("dagster_dbt/manifest", "dagster_dbt/dagster_dbt_translator",
                  "dagster_dbt/project")
 # The code whose output the file holds: a change to any of them makes it stale.
