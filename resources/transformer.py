@@ -47,8 +47,8 @@ DUCKDB_MEMORY_LIMIT = "850MB"  # profiles.yml's default too (tests/transformer c
 
 def duckdb_memory_limit() -> str:
     """DuckDB's `memory_limit` for the local warehouse, in dbt (profiles.yml reads the same
-    variable) and on the step's own connection that reads row counts back after the build:
-    counting a staging view runs the view, which at 1M orders took that process to 1.9 GB."""
+    variable) and on the step's own connection that reads the warehouse back after the build
+    (uncapped, that read once took the step process to 1.9 GB at 1M orders)."""
     return os.environ.get("GOV_DBT_MEMORY_LIMIT", "").strip() or DUCKDB_MEMORY_LIMIT
 
 
