@@ -65,11 +65,40 @@ class TypedColumn:
         """The column's JSON value in the extracted relation (SQL NULL if the key is absent)."""
         return self.dialect.quote(f"__json_{self.position}")
 
+    # Each value's JSON type, text and conversion are computed once, in the projections
+    # `typed_select` stacks, and named here: written inline, every use parsed the small JSON
+    # value again and parsed a date twice, and typing a million orders took 37 s, not 11
+    # (docs/benchmarks.md, "Scale").
     def json_type(self) -> str:
-        return self.dialect.json_type(self.json)
+        return self.dialect.quote(f"__type_{self.position}")
 
     def _text(self) -> str:
-        return self.dialect.json_text(self.json)
+        return self.dialect.quote(f"__text_{self.position}")
+
+    def _converted(self) -> str:
+        return self.dialect.quote(f"__converted_{self.position}")
+
+    def read(self) -> list[str]:
+        """The JSON type and text of the value (the second projection)."""
+        return [f"{self.dialect.json_type(self.json)} AS {self.json_type()}",
+                f"{self.dialect.json_text(self.json)} AS {self._text()}"]
+
+    def convert(self) -> str:
+        """The text converted to the column's type, null where it does not convert (the
+        third projection); whether the JSON type was right is `accepted`'s question."""
+        kind, text = self.kind, self._text()
+        if kind == "any":
+            converted = self.dialect.json_raw(self.json)
+        elif kind == "datetime":
+            if self.column.time_format == "rfc2822":
+                converted = self.dialect.parse_time(text, RFC2822)
+            else:
+                converted = self.dialect.cast(text, "TIMESTAMPTZ")
+        elif kind == "string":
+            converted = text
+        else:
+            converted = self.dialect.cast(text, self.sql_type)
+        return f"{converted} AS {self._converted()}"
 
     def present(self) -> str:
         """The record has a non-null value for the field."""
@@ -77,42 +106,31 @@ class TypedColumn:
 
     def accepted(self) -> str:
         """The value is of a JSON type the column accepts (true for an absent or null one)."""
-        kind, t, d = self.kind, self.json_type(), self.dialect
+        kind, t, d, converted = self.kind, self.json_type(), self.dialect, self._converted()
         if kind == "integer":
-            ok = f"{t} IN {_types(INTEGERS)} AND {d.cast(self._text(), 'BIGINT')} IS NOT NULL"
+            ok = f"{t} IN {_types(INTEGERS)} AND {converted} IS NOT NULL"
         elif kind == "boolean":
             ok = f"{t} = 'BOOLEAN'"
         elif kind == "string":
             ok = f"{t} = 'VARCHAR'"
         elif kind == "number":
-            number = d.finite(d.cast(self._text(), "DOUBLE"))
             sent_as = {"string": ("VARCHAR",), "number": NUMBERS}.get(
                 self.column.numbers_as, (*NUMBERS, "VARCHAR"))
-            ok = f"{t} IN {_types(sent_as)} AND coalesce({number}, false)"
+            ok = f"{t} IN {_types(sent_as)} AND coalesce({d.finite(converted)}, false)"
         elif kind == "datetime":
-            ok = f"{t} = 'VARCHAR' AND ({self._text()} = '' OR {self._parsed()} IS NOT NULL)"
+            ok = f"{t} = 'VARCHAR' AND ({self._text()} = '' OR {converted} IS NOT NULL)"
         else:
             return "true"
         return f"(NOT {self.present()} OR ({ok}))"
 
-    def _parsed(self) -> str:
-        text = self._text()
-        if self.column.time_format == "rfc2822":
-            return self.dialect.parse_time(text, RFC2822)
-        return self.dialect.cast(text, "TIMESTAMPTZ")
-
     def value(self) -> str:
         """The typed value, null where absent, null or of the wrong JSON type."""
-        kind = self.kind
+        kind, converted = self.kind, self._converted()
         if kind == "any":
-            return f"CASE WHEN {self.present()} THEN {self.dialect.json_raw(self.json)} END"
+            return f"CASE WHEN {self.present()} THEN {converted} END"
         if kind == "datetime":
-            typed = f"CASE WHEN {self._text()} <> '' THEN {self._parsed()} END"
-        elif kind == "string":
-            typed = self._text()
-        else:
-            typed = self.dialect.cast(self._text(), self.sql_type)
-        return f"CASE WHEN {self.present()} AND {self.accepted()} THEN {typed} END"
+            converted = f"CASE WHEN {self._text()} <> '' THEN {converted} END"
+        return f"CASE WHEN {self.present()} AND {self.accepted()} THEN {converted} END"
 
     def bad(self) -> str:
         return f"NOT {self.accepted()}"
@@ -127,23 +145,28 @@ def typed_columns(contract: Contract, dialect: Dialect = DUCKDB) -> list[TypedCo
 
 def typed_select(contract: Contract, source: str, dialect: Dialect = DUCKDB) -> str:
     """SELECT of the typed batch from `source` (a relation with `_row`, `_pk`, `record`).
-
     Each column is typed from its own small JSON value, taken out of the record once
-    (`Dialect.extracted`). Per column the result has the value, `<name>__bad` (wrong JSON
-    type) and `<name>__json_type` (the value's JSON type; null when the record lacks the key),
-    so the counts of records that carry the field need no second parse.
+    (`Dialect.extracted`), read once for its JSON type and text, and converted once. Per
+    column the result has the value, `<name>__bad` (wrong JSON type) and `<name>__json_type`
+    (the value's JSON type; null when the record lacks the key), so the counts of records that
+    carry the field need no second parse.
     """
     columns = typed_columns(contract, dialect)
+    if not columns:
+        return f"SELECT _row, _pk FROM {source}"
     q = dialect.quote
-    extracted = (dialect.extracted(source, [c.path for c in columns],
-                                   [f"__json_{c.position}" for c in columns])
-                 if columns else f"SELECT _row, _pk FROM {source}")
+    extracted = dialect.extracted(source, [c.path for c in columns],
+                                  [f"__json_{c.position}" for c in columns])
+    read = ", ".join(["_row", "_pk", *(c.json for c in columns),
+                      *(part for c in columns for part in c.read())])
+    converted = ", ".join(["*", *(c.convert() for c in columns)])
     parts = ["_row", "_pk"]
     for column in columns:
         parts.append(f"{column.value()} AS {q(column.name)}")
         parts.append(f"{column.bad()} AS {q(column.name + '__bad')}")
         parts.append(f"{column.json_type()} AS {q(column.name + '__json_type')}")
-    return f"SELECT {', '.join(parts)} FROM ({extracted})"
+    return (f"SELECT {', '.join(parts)} FROM (SELECT {converted} FROM "
+            f"(SELECT {read} FROM ({extracted})))")
 
 
 def presence_select(contract: Contract, typed: str, dialect: Dialect = DUCKDB) -> str:
