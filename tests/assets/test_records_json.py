@@ -34,6 +34,7 @@ SAME_TEXT = {
     "nan": {"rate": float("nan")},
     "infinity in a nested subclass": OrderedDict([("x", [{"y": float("-inf")}])]),
     "an integer beyond 64 bits": {"id": 2**70},
+    "a float subclass": {"price": type("Float64", (float,), {})(1.5)},
     "a key that is not a string": {1: "one", None: "none"},
     "an unpaired surrogate": {"name": "broken \ud800 text"},
     "an object json cannot name": {"id": 1, "other": object.__new__(type("Thing", (), {
