@@ -19,8 +19,9 @@
 {#-
   PARSE_NUMERIC then ROUND rather than CAST(... AS NUMERIC(18, 4)): the same value on BigQuery
   (a NUMERIC, 4 places, rounded half away from zero; a CAST's type parameters do not outlive the
-  expression there either), but the only spelling the emulator keeps exact inside a view, which
-  is what staging models are: its views drop a type's parameters, so the cast read 3 places.
+  expression there either), but the only spelling the emulator keeps exact inside a view: its
+  views drop a type's parameters, so the cast read 3 places when staging models were views
+  (they are tables since 2026-12-04; the spelling is right in either).
 -#}
 {% macro bigquery__to_money(expression) -%}
     round(parse_numeric({{ expression }}), 4)
