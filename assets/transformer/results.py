@@ -54,10 +54,9 @@ def failure_metadata(connection: duckdb.DuckDBPyConnection, manifest: Mapping[st
 
 
 def read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection under the memory limit dbt builds with. When staging was views,
-    counting one ran it (a latest-version-per-key window over the raw table) and uncapped
-    DuckDB took the step process from 363 MB to 1,897 MB at 1M orders, after dbt had exited;
-    a failed test's upstream trace still reads the raw zone's current views."""
+    """A read-only connection under the memory limit dbt builds with: a failed test's
+    upstream trace runs the raw zone's current views (a latest-version-per-key window), and
+    an uncapped read-back once took the step process from 363 MB to 1,897 MB at 1M orders."""
     return duckdb.connect(str(warehouse), read_only=True, config={
         "memory_limit": duckdb_memory_limit(), "preserve_insertion_order": False})
 
